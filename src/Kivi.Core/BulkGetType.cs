@@ -1,0 +1,8 @@
+namespace Kivi.Core;
+
+/// <summary>How bulk get returns values.</summary>
+public enum BulkGetType
+{
+    Text,
+    Json,
+}

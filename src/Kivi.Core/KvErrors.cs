@@ -1,0 +1,55 @@
+using System.Globalization;
+using Kivi.Protocol;
+
+namespace Kivi.Core;
+
+/// <summary>Every error a client can cause, with Workers KV's status and text, made in one place.</summary>
+public static class KvErrors
+{
+    private static string N(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    public static KvException KeyEmpty() => new(400, KvErrorCode.InvalidKey, "Key names must not be empty");
+    public static KvException KeyIllegal(string key) => new(400, KvErrorCode.InvalidKey, $"Illegal key name \"{key}\". Please use a different name.");
+    public static KvException KeyTooLong(int bytes, int max) => new(414, KvErrorCode.InvalidKey, $"UTF-8 encoded length of {N(bytes)} exceeds key length limit of {N(max)}.");
+    public static KvException KeyNotDecodable() => new(400, KvErrorCode.InvalidKey, "Could not URL-decode key name");
+    public static KvException KeyNotUtf8() => new(400, KvErrorCode.InvalidKey, "Key name is not valid UTF-8 (unpaired surrogate or invalid byte sequence)");
+    public static KvException KeyMissing() => new(400, KvErrorCode.InvalidKey, "Key names must not be empty");
+
+    public static KvException ValueTooLarge(long bytes, long max) => new(413, KvErrorCode.ValueTooLarge, $"Value length of {N(bytes)} exceeds limit of {N(max)}.");
+    public static KvException ValueMissing() => new(400, KvErrorCode.InvalidRequest, "A value is required: send it as the request body or as the multipart part named \"value\".");
+    public static KvException ValueNotBase64() => new(400, KvErrorCode.InvalidRequest, "Value is marked base64 but is not valid base64.");
+    public static KvException MetadataTooLarge(int bytes, int max) => new(413, KvErrorCode.InvalidMetadata, $"Metadata length of {N(bytes)} exceeds limit of {N(max)}.");
+    public static KvException MetadataNotJson() => new(400, KvErrorCode.InvalidMetadata, "Metadata must be valid JSON.");
+
+    public static KvException ExpirationTtlNotPositive(string raw) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration_ttl of {raw}. Please specify integer greater than 0.");
+    public static KvException ExpirationTtlTooSmall(string raw, int min) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration_ttl of {raw}. Expiration TTL must be at least {N(min)}.");
+    public static KvException ExpirationTtlTooLarge(string raw, long max) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration_ttl of {raw}. Expiration TTL must be at most {N(max)}.");
+    public static KvException ExpirationNotFuture(string raw) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration of {raw}. Please specify integer greater than the current number of seconds since the UNIX epoch.");
+    public static KvException ExpirationTooSoon(string raw, int min) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration of {raw}. Expiration times must be at least {N(min)} seconds in the future.");
+    public static KvException ExpirationTooLate(string raw, long max) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration of {raw}. Expiration times must be at most {N(max)} (9999-12-31T23:59:59Z).");
+
+    public static KvException CacheTtlInvalid(string raw, int min) => new(400, KvErrorCode.InvalidRequest, $"Invalid cache_ttl of {raw}. Cache TTL must be at least {N(min)}.");
+
+    public static KvException ListLimitTooLarge(string raw, int max) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer less than {N(max)}.");
+    public static KvException ListLimitTooSmall(string raw, int min) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer greater than {N(min - 1)}.");
+    public static KvException CursorInvalid() => new(400, KvErrorCode.InvalidListOrBulkOption, "Invalid cursor: pass back the cursor of a previous page unchanged.");
+
+    public static KvException BulkGetTooMany(int max) => new(400, KvErrorCode.TooManyBulkItems, $"You can request a maximum of {N(max)} keys");
+    public static KvException BulkGetNone() => new(400, KvErrorCode.InvalidListOrBulkOption, "You must request a minimum of 1 key");
+    public static KvException BulkGetBadType(string type) => new(400, KvErrorCode.InvalidListOrBulkOption, $"\"{type}\" is not a valid type. Use \"json\" or \"text\"");
+    public static KvException BulkGetNotJson() => new(400, KvErrorCode.NotJson, "At least one of the requested keys corresponds to a non-json value");
+    public static KvException BulkGetTooLarge(long maxBytes) => new(413, KvErrorCode.ValueTooLarge, $"Total size of request exceeds the limit of {N(maxBytes / 1_000_000)}MB");
+    public static KvException BulkWriteTooMany(int count, int max) => new(400, KvErrorCode.TooManyBulkItems, $"received {N(count)} key/value pairs, but max allowed per request is: {N(max)}");
+    public static KvException BulkDeleteTooMany(int count, int max) => new(400, KvErrorCode.TooManyBulkItems, $"received {N(count)} keys, but max allowed per request is: {N(max)}");
+    public static KvException BulkWriteTooLarge(long max) => new(413, KvErrorCode.ValueTooLarge, $"Request body exceeds the bulk write limit of {N(max)} bytes.");
+    public static KvException BulkItemInvalid(int index, string what) => new(400, KvErrorCode.InvalidRequest, $"Item {N(index)} of the bulk request is invalid: {what}");
+
+    public static KvException KeyNotFound() => new(404, KvErrorCode.KeyNotFound, "key not found");
+    public static KvException NamespaceNotFound() => new(404, KvErrorCode.NamespaceNotFound, "namespace not found");
+    public static KvException NamespaceTitleExists() => new(400, KvErrorCode.NamespaceTitleExists, "A namespace with this account ID and title already exists");
+    public static KvException NamespaceTitleInvalid(int max) => new(400, KvErrorCode.InvalidNamespace, $"A namespace title must be 1 to {N(max)} characters.");
+    public static KvException NamespaceLimitReached(int max) => new(400, KvErrorCode.InvalidNamespace, $"The account has reached its limit of {N(max)} namespaces.");
+    public static KvException AccountNotFound(string id) => new(404, KvErrorCode.NoRoute, $"Could not route to account {id}, perhaps your object identifier is invalid?");
+
+    public static KvException InvalidRequest(string message) => new(400, KvErrorCode.InvalidRequest, message);
+}

@@ -1,0 +1,17 @@
+namespace Kivi.Core;
+
+/// <summary>A failure a client caused or must know about, with Cloudflare's status and a stable code.</summary>
+public sealed class KvException : Exception
+{
+    public KvException(int statusCode, int code, string message) : base(message)
+    {
+        StatusCode = statusCode;
+        Code = code;
+    }
+
+    /// <summary>The HTTP status Workers KV answers with (400, 404, 413, 414, ...).</summary>
+    public int StatusCode { get; }
+
+    /// <summary>The stable error code of <see cref="Kivi.Protocol.KvErrorCode"/>.</summary>
+    public int Code { get; }
+}

@@ -1,0 +1,263 @@
+using System.Text.Json;
+using Kivi.Core.Storage;
+using Kivi.Protocol;
+
+namespace Kivi.Core;
+
+/// <summary>Workers KV semantics over an engine: validate every input once, then delegate.</summary>
+public sealed class KvService
+{
+    private readonly IKvEngine _engine;
+    private readonly TimeProvider _time;
+
+    public KvService(IKvEngine engine, KvLimits limits, TimeProvider time)
+    {
+        _engine = engine;
+        Limits = limits;
+        _time = time;
+    }
+
+    public KvLimits Limits { get; }
+
+    public IKvEngine Engine => _engine;
+
+    /// <summary>Current time in whole epoch seconds, the unit of every expiration.</summary>
+    public long NowSeconds => _time.GetUtcNow().ToUnixTimeSeconds();
+
+    // ---- accounts and namespaces ----
+
+    public async ValueTask EnsureAccountExistsAsync(string accountId, CancellationToken cancellationToken)
+    {
+        if (!await _engine.AccountExistsAsync(accountId, cancellationToken)) throw KvErrors.AccountNotFound(accountId);
+    }
+
+    public async ValueTask<KvNamespace> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
+        await _engine.GetNamespaceAsync(accountId, namespaceId, cancellationToken) ?? throw KvErrors.NamespaceNotFound();
+
+    public async Task<KvNamespace> CreateNamespaceAsync(string accountId, string? title, CancellationToken cancellationToken)
+    {
+        string checkedTitle = CheckTitle(title);
+        await EnsureAccountExistsAsync(accountId, cancellationToken);
+        var result = await _engine.WriteAsync(new CreateNamespace(accountId, Guid.NewGuid().ToString("N"), checkedTitle, Limits.MaxNamespacesPerAccount));
+        return result.Status switch
+        {
+            WriteStatus.Ok => result.Namespace!,
+            WriteStatus.TitleExists => throw KvErrors.NamespaceTitleExists(),
+            WriteStatus.NamespaceLimitReached => throw KvErrors.NamespaceLimitReached(Limits.MaxNamespacesPerAccount),
+            _ => throw Unexpected(result.Status),
+        };
+    }
+
+    public async Task<KvNamespace> RenameNamespaceAsync(string accountId, string namespaceId, string? title, CancellationToken cancellationToken)
+    {
+        string checkedTitle = CheckTitle(title);
+        var result = await _engine.WriteAsync(new RenameNamespace(accountId, namespaceId, checkedTitle));
+        return result.Status switch
+        {
+            WriteStatus.Ok => result.Namespace!,
+            WriteStatus.NamespaceNotFound => throw KvErrors.NamespaceNotFound(),
+            WriteStatus.TitleExists => throw KvErrors.NamespaceTitleExists(),
+            _ => throw Unexpected(result.Status),
+        };
+    }
+
+    public async Task DeleteNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken)
+    {
+        var result = await _engine.WriteAsync(new DeleteNamespace(accountId, namespaceId));
+        if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
+    }
+
+    /// <summary>Lists namespaces a page at a time; a page past the end is empty, as clients that page until empty expect.</summary>
+    public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, int page, int perPage, NamespaceOrder order, bool descending, CancellationToken cancellationToken)
+    {
+        if (page < 1) throw KvErrors.InvalidRequest("page must be a whole number of at least 1.");
+        if (perPage < 1 || perPage > Limits.MaxNamespacesPerAccount)
+            throw KvErrors.InvalidRequest($"per_page must be a whole number from 1 to {Limits.MaxNamespacesPerAccount}.");
+        long skip = (long)(page - 1) * perPage;
+        if (skip > int.MaxValue) return ValueTask.FromResult(new NamespacePage([], 0));
+        return _engine.ListNamespacesAsync(accountId, order, descending, (int)skip, perPage, cancellationToken);
+    }
+
+    private string CheckTitle(string? title)
+    {
+        if (string.IsNullOrWhiteSpace(title) || title.Length > Limits.MaxNamespaceTitleLength)
+            throw KvErrors.NamespaceTitleInvalid(Limits.MaxNamespaceTitleLength);
+        return title;
+    }
+
+    // ---- values ----
+
+    public ValueTask<StoredValue?> GetAsync(KvNamespace ns, string? key, CancellationToken cancellationToken) =>
+        _engine.GetAsync(ns, KeyName.ToUtf8(key, Limits), NowSeconds, cancellationToken);
+
+    public ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, string? key, CancellationToken cancellationToken) =>
+        _engine.GetInfoAsync(ns, KeyName.ToUtf8(key, Limits), NowSeconds, cancellationToken);
+
+    /// <summary>Validates and durably writes one value; returns the version it was given.</summary>
+    public async Task<long> PutAsync(KvNamespace ns, PutRequest request)
+    {
+        var write = CheckPut(request.Key, request.Value, request.Expiration, request.ExpirationTtl, Metadata.Normalize(request.MetadataJson.Span, Limits));
+        return await CommitPutAsync(ns, [write]);
+    }
+
+    public async Task DeleteAsync(KvNamespace ns, string? key)
+    {
+        var bytes = KeyName.ToUtf8(key, Limits);
+        var result = await _engine.WriteAsync(new DeleteEntries(ns, [bytes]));
+        if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
+    }
+
+    private EntryWrite CheckPut(string? key, ValueBuffer value, string? expiration, string? expirationTtl, string? metadata)
+    {
+        var keyBytes = KeyName.ToUtf8(key, Limits);
+        if (value.Length > Limits.MaxValueBytes) throw KvErrors.ValueTooLarge(value.Length, Limits.MaxValueBytes);
+        var expires = Expiration.Resolve(expiration, expirationTtl, NowSeconds, Limits);
+        return new EntryWrite(keyBytes, value, metadata, expires);
+    }
+
+    private async Task<long> CommitPutAsync(KvNamespace ns, IReadOnlyList<EntryWrite> writes)
+    {
+        var result = await _engine.WriteAsync(new PutEntries(ns, writes));
+        if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
+        return result.Version;
+    }
+
+    // ---- listing ----
+
+    /// <summary>
+    /// Lists keys by literal, case-sensitive prefix in UTF-8 byte order. <paramref name="minLimit"/> is 1 on
+    /// the binding and 10 on REST, as Cloudflare's OpenAPI states.
+    /// </summary>
+    public async ValueTask<KeyPage> ListKeysAsync(KvNamespace ns, string? prefix, string? limit, string? cursor, int minLimit, CancellationToken cancellationToken)
+    {
+        int take = ParseListLimit(limit, minLimit);
+        var prefixBytes = KeyName.PrefixToUtf8(prefix, Limits);
+        var after = ListCursor.Decode(cursor);
+        var rows = await _engine.ListAsync(ns, prefixBytes, after, take + 1, NowSeconds, cancellationToken);
+        if (rows.Count <= take) return new KeyPage(rows, null);
+        var page = rows.Take(take).ToArray();
+        return new KeyPage(page, ListCursor.Encode(page[^1].Key));
+    }
+
+    private int ParseListLimit(string? raw, int minLimit)
+    {
+        if (string.IsNullOrEmpty(raw)) return Limits.MaxListLimit;
+        if (!Expiration.TryParseInteger(raw, out long n, out bool overflow))
+        {
+            if (overflow && !raw.TrimStart().StartsWith('-')) throw KvErrors.ListLimitTooLarge(raw, Limits.MaxListLimit);
+            throw KvErrors.ListLimitTooSmall(raw, minLimit);
+        }
+        if (n > Limits.MaxListLimit) throw KvErrors.ListLimitTooLarge(raw, Limits.MaxListLimit);
+        if (n < minLimit) throw KvErrors.ListLimitTooSmall(raw, minLimit);
+        return (int)n;
+    }
+
+    // ---- bulk ----
+
+    /// <summary>Validates every pair first, then writes them all in one atomic commit.</summary>
+    public async Task<int> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items)
+    {
+        if (items.Count > Limits.MaxBulkWritePairs) throw KvErrors.BulkWriteTooMany(items.Count, Limits.MaxBulkWritePairs);
+        var writes = new EntryWrite[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            var item = items[i] ?? throw KvErrors.BulkItemInvalid(i, "expected an object with \"key\" and \"value\".");
+            if (item.Value is null) throw KvErrors.BulkItemInvalid(i, "\"value\" is required and must be a string.");
+            try
+            {
+                var value = item.Base64 ? DecodeBase64(item.Value) : System.Text.Encoding.UTF8.GetBytes(item.Value);
+                writes[i] = CheckPut(item.Key, ValueBuffer.FromBytes(value), JsonNumberText(item.Expiration, "expiration"), JsonNumberText(item.ExpirationTtl, "expiration_ttl"), Metadata.Normalize(item.Metadata, Limits));
+            }
+            catch (KvException e) when (e.StatusCode == 400)
+            {
+                throw new KvException(e.StatusCode, e.Code, $"{e.Message} (item {i}, key \"{Truncate(item.Key)}\")");
+            }
+        }
+        if (writes.Length == 0) return 0;
+        await CommitPutAsync(ns, writes);
+        return writes.Length;
+    }
+
+    public async Task<int> BulkDeleteAsync(KvNamespace ns, IReadOnlyList<string?> keys)
+    {
+        if (keys.Count > Limits.MaxBulkDeleteKeys) throw KvErrors.BulkDeleteTooMany(keys.Count, Limits.MaxBulkDeleteKeys);
+        var bytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
+        if (bytes.Length == 0) return 0;
+        var result = await _engine.WriteAsync(new DeleteEntries(ns, bytes));
+        if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
+        return bytes.Length;
+    }
+
+    public static BulkGetType ParseBulkGetType(string? type) => type switch
+    {
+        null or "" or "text" => BulkGetType.Text,
+        "json" => BulkGetType.Json,
+        _ => throw KvErrors.BulkGetBadType(type),
+    };
+
+    /// <summary>Reads up to 100 keys; missing keys come back with a null value.</summary>
+    public async Task<IReadOnlyList<BulkGetResult>> BulkGetAsync(KvNamespace ns, IReadOnlyList<string?>? keys, BulkGetType type, CancellationToken cancellationToken)
+    {
+        if (keys is null || keys.Count == 0) throw KvErrors.BulkGetNone();
+        if (keys.Count > Limits.MaxBulkGetKeys) throw KvErrors.BulkGetTooMany(Limits.MaxBulkGetKeys);
+        var keyBytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
+        long now = NowSeconds, total = 0;
+        var results = new BulkGetResult[keys.Count];
+        for (int i = 0; i < keyBytes.Length; i++)
+        {
+            await using var value = await _engine.GetAsync(ns, keyBytes[i], now, cancellationToken);
+            if (value is null)
+            {
+                results[i] = new BulkGetResult(keys[i]!, null, null, null, 0);
+                continue;
+            }
+            total += value.Length;
+            if (total > Limits.MaxBulkGetResponseBytes) throw KvErrors.BulkGetTooLarge(Limits.MaxBulkGetResponseBytes);
+            var bytes = await value.ReadAllAsync(cancellationToken);
+            if (type == BulkGetType.Json && !IsJson(bytes.Span)) throw KvErrors.BulkGetNotJson();
+            results[i] = new BulkGetResult(keys[i]!, bytes, value.Metadata, value.Expiration, value.Version);
+        }
+        return results;
+    }
+
+    private static bool IsJson(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8);
+            if (!reader.Read()) return false;
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[] DecodeBase64(string text)
+    {
+        try
+        {
+            return Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            throw KvErrors.ValueNotBase64();
+        }
+    }
+
+    /// <summary>Bulk items carry expirations as JSON numbers (or numeric strings); the rules take text.</summary>
+    private static string? JsonNumberText(JsonElement? element, string name) => element switch
+    {
+        null => null,
+        { ValueKind: JsonValueKind.Null } => null,
+        { ValueKind: JsonValueKind.Number } e => e.GetRawText(),
+        { ValueKind: JsonValueKind.String } e => e.GetString(),
+        _ => throw KvErrors.InvalidRequest($"\"{name}\" must be a number of seconds."),
+    };
+
+    private static string Truncate(string? key) => key is null ? "" : key.Length <= 64 ? key : key[..64] + "…";
+
+    private static InvalidOperationException Unexpected(WriteStatus status) => new($"Unexpected write status {status}.");
+}

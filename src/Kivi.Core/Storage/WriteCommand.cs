@@ -1,0 +1,22 @@
+namespace Kivi.Core.Storage;
+
+/// <summary>A validated change for the engine to commit atomically, in commit order with every other.</summary>
+public abstract record WriteCommand;
+
+/// <summary>Puts one or more entries into a namespace, all or none.</summary>
+public sealed record PutEntries(KvNamespace Namespace, IReadOnlyList<EntryWrite> Entries) : WriteCommand;
+
+/// <summary>Deletes keys from a namespace; keys that do not exist are skipped.</summary>
+public sealed record DeleteEntries(KvNamespace Namespace, IReadOnlyList<byte[]> Keys) : WriteCommand;
+
+/// <summary>Creates a namespace unless the title is taken or the account is full.</summary>
+public sealed record CreateNamespace(string AccountId, string NamespaceId, string Title, int MaxPerAccount) : WriteCommand;
+
+/// <summary>Renames a namespace unless the new title is taken.</summary>
+public sealed record RenameNamespace(string AccountId, string NamespaceId, string Title) : WriteCommand;
+
+/// <summary>Drops a namespace and every entry in it.</summary>
+public sealed record DeleteNamespace(string AccountId, string NamespaceId) : WriteCommand;
+
+/// <summary>Creates an account if it does not exist.</summary>
+public sealed record EnsureAccount(string AccountId, string Name) : WriteCommand;

@@ -1,0 +1,103 @@
+using System.Buffers;
+
+namespace Kivi.Core;
+
+/// <summary>
+/// A value on its way to storage, held in pooled 64 KiB segments so a 25 MiB value never needs one
+/// contiguous array (no large-object-heap churn) and is copied from the request exactly once.
+/// </summary>
+public sealed class ValueBuffer : IDisposable
+{
+    private const int SegmentSize = 64 * 1024;
+    private readonly List<byte[]> _segments = [];
+    private readonly bool _pooled;
+    private bool _disposed;
+
+    private ValueBuffer(bool pooled) => _pooled = pooled;
+
+    public static ValueBuffer Empty => new(pooled: false);
+
+    /// <summary>Total bytes held.</summary>
+    public long Length { get; private set; }
+
+    /// <summary>Wraps bytes that are already in memory, without copying them.</summary>
+    public static ValueBuffer FromBytes(byte[] bytes)
+    {
+        var buffer = new ValueBuffer(pooled: false);
+        if (bytes.Length > 0) buffer._segments.Add(bytes);
+        buffer.Length = bytes.Length;
+        return buffer;
+    }
+
+    /// <summary>
+    /// Reads a stream to its end. Reading stops, and <paramref name="tooLarge"/> is thrown with the bytes
+    /// seen so far, as soon as more than <paramref name="maxBytes"/> arrive.
+    /// </summary>
+    public static async Task<ValueBuffer> ReadAsync(Stream source, long maxBytes, Func<long, Exception> tooLarge, CancellationToken cancellationToken)
+    {
+        var buffer = new ValueBuffer(pooled: true);
+        try
+        {
+            while (true)
+            {
+                var segment = ArrayPool<byte>.Shared.Rent(SegmentSize);
+                buffer._segments.Add(segment);
+                int filled = 0;
+                while (filled < SegmentSize)
+                {
+                    int read = await source.ReadAsync(segment.AsMemory(filled, SegmentSize - filled), cancellationToken);
+                    if (read == 0) break;
+                    filled += read;
+                    buffer.Length += read;
+                    if (buffer.Length > maxBytes) throw tooLarge(buffer.Length);
+                }
+                if (filled < SegmentSize) return buffer;
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The bytes, segment by segment, in order.</summary>
+    public IEnumerable<ReadOnlyMemory<byte>> Segments
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            long remaining = Length;
+            foreach (var segment in _segments)
+            {
+                if (remaining <= 0) yield break;
+                int count = (int)Math.Min(remaining, _pooled ? SegmentSize : segment.Length);
+                yield return segment.AsMemory(0, count);
+                remaining -= count;
+            }
+        }
+    }
+
+    /// <summary>The value as one contiguous array (copies unless it is a single wrapped array).</summary>
+    public byte[] ToArray()
+    {
+        if (!_pooled && _segments.Count == 1 && _segments[0].Length == Length) return _segments[0];
+        var result = new byte[Length];
+        int offset = 0;
+        foreach (var segment in Segments)
+        {
+            segment.Span.CopyTo(result.AsSpan(offset));
+            offset += segment.Length;
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_pooled)
+            foreach (var segment in _segments) ArrayPool<byte>.Shared.Return(segment);
+        _segments.Clear();
+    }
+}

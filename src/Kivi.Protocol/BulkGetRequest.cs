@@ -1,0 +1,12 @@
+using System.Text.Json.Serialization;
+
+namespace Kivi.Protocol;
+
+/// <summary>The body of a bulk get (POST /bulk/get), on REST and on the binding protocol.</summary>
+public sealed class BulkGetRequest
+{
+    [JsonPropertyName("keys")] public List<string?>? Keys { get; set; }
+    [JsonPropertyName("type")] public string? Type { get; set; }
+    [JsonPropertyName("withMetadata")] public bool WithMetadata { get; set; }
+    [JsonPropertyName("cacheTtl")] public System.Text.Json.JsonElement? CacheTtl { get; set; }
+}

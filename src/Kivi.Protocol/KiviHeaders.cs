@@ -1,0 +1,16 @@
+namespace Kivi.Protocol;
+
+/// <summary>Header names on Kivi's wire: Cloudflare's, plus Kivi's own additions.</summary>
+public static class KiviHeaders
+{
+    /// <summary>Epoch seconds at which a value expires, on a REST value read.</summary>
+    public const string Expiration = "expiration";
+    /// <summary>The version of the entry a response carries (also sent as a strong ETag).</summary>
+    public const string Version = "Kivi-Version";
+    /// <summary>Metadata JSON on the workerd binding protocol.</summary>
+    public const string CfKvMetadata = "CF-KV-Metadata";
+    /// <summary>Expiration in epoch seconds on the workerd binding protocol.</summary>
+    public const string CfExpiration = "CF-Expiration";
+    /// <summary>Namespace id injected by a workerd external service.</summary>
+    public const string Namespace = "X-Kivi-Namespace";
+}

@@ -1,0 +1,37 @@
+namespace Kivi.Server;
+
+/// <summary>Server settings, from the command line, <c>KIVI_*</c> environment variables or the "Kivi" configuration section.</summary>
+public sealed class KiviOptions
+{
+    /// <summary>The folder holding the database and the generated admin token.</summary>
+    public string Data { get; set; } = ".kivi";
+
+    /// <summary>The admin token; generated into the data folder when not set.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>The account to serve; generated on first start when not set.</summary>
+    public string? AccountId { get; set; }
+
+    /// <summary>single (default), origin or edge.</summary>
+    public string Role { get; set; } = "single";
+
+    /// <summary>How often expired rows are swept out (they are invisible from the second they expire regardless).</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>False only for throwaway test stores: commits without fsync.</summary>
+    public bool Durable { get; set; } = true;
+
+    /// <summary>The address used when no --urls or ASPNETCORE_URLS is given.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8787";
+
+    /// <summary>Command-line switches and environment variables, mapped to configuration keys.</summary>
+    internal static readonly (string Switch, string Environment, string Key)[] Sources =
+    [
+        ("--data", "KIVI_DATA", "Kivi:Data"),
+        ("--admin-token", "KIVI_ADMIN_TOKEN", "Kivi:AdminToken"),
+        ("--account-id", "KIVI_ACCOUNT_ID", "Kivi:AccountId"),
+        ("--role", "KIVI_ROLE", "Kivi:Role"),
+        ("--sweep-interval", "KIVI_SWEEP_INTERVAL", "Kivi:SweepInterval"),
+        ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
+    ];
+}

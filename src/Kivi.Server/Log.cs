@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Kivi.Server;
+
+/// <summary>Every log message of the server, with fixed event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Kivi {Role} node: data in {DataFolder}, account {AccountId}")]
+    public static partial void Started(ILogger logger, string role, string dataFolder, string accountId);
+
+    [LoggerMessage(2, LogLevel.Warning, "Admin token generated on first start and written to {Path} (mode 0600); pass it as 'Authorization: Bearer <token>'")]
+    public static partial void AdminTokenGenerated(ILogger logger, string path);
+
+    [LoggerMessage(3, LogLevel.Information, "Admin token read from {Path}")]
+    public static partial void AdminTokenRead(ILogger logger, string path);
+
+    [LoggerMessage(4, LogLevel.Error, "Unhandled error on {Method} {Path}")]
+    public static partial void Unhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(5, LogLevel.Information, "Swept {Count} expired entries")]
+    public static partial void Swept(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Error, "Expiration sweep failed")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Kivi.Core;
+using Kivi.Core.Storage;
+using Kivi.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Kivi.Server.Rest;
+
+/// <summary>Namespace list, create, get, rename and delete.</summary>
+internal static class NamespaceEndpoints
+{
+    private const int MaxTitleBody = 16 * 1024;
+
+    public static void Map(RouteGroupBuilder namespaces)
+    {
+        namespaces.MapGet("", ListAsync).WithMetadata(new KvOperation("list namespaces"));
+        namespaces.MapPost("", CreateAsync).WithMetadata(new KvOperation("create namespace"));
+        namespaces.MapGet("/{namespace_id}", GetAsync).WithMetadata(new KvOperation("get namespace"));
+        namespaces.MapPut("/{namespace_id}", RenameAsync).WithMetadata(new KvOperation("rename namespace"));
+        namespaces.MapDelete("/{namespace_id}", DeleteAsync).WithMetadata(new KvOperation("delete namespace"));
+    }
+
+    /// <summary>Resolves the namespace of a request, checking its account first.</summary>
+    public static async ValueTask<KvNamespace> ResolveAsync(HttpContext context, KvService kv, string accountId, string namespaceId)
+    {
+        await kv.EnsureAccountExistsAsync(accountId, context.RequestAborted);
+        return await kv.GetNamespaceAsync(accountId, namespaceId, context.RequestAborted);
+    }
+
+    private static async Task ListAsync(HttpContext context, KvService kv, string account_id)
+    {
+        await kv.EnsureAccountExistsAsync(account_id, context.RequestAborted);
+        var q = context.Request.Query;
+        int page = Query.Int(q, "page", 1);
+        int perPage = Query.Int(q, "per_page", 20);
+        var order = q["order"].ToString() switch
+        {
+            "" or "id" => NamespaceOrder.Id,
+            "title" => NamespaceOrder.Title,
+            var other => throw KvErrors.InvalidRequest($"order must be \"id\" or \"title\", not \"{other}\"."),
+        };
+        bool descending = q["direction"].ToString() switch
+        {
+            "" or "asc" => false,
+            "desc" => true,
+            var other => throw KvErrors.InvalidRequest($"direction must be \"asc\" or \"desc\", not \"{other}\"."),
+        };
+        var result = await kv.ListNamespacesAsync(account_id, page, perPage, order, descending, context.RequestAborted);
+        await Envelope.OkAsync(context, w =>
+        {
+            w.WriteStartArray();
+            foreach (var ns in result.Items) Write(w, ns);
+            w.WriteEndArray();
+        }, w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("page", page);
+            w.WriteNumber("per_page", perPage);
+            w.WriteNumber("count", result.Items.Count);
+            w.WriteNumber("total_count", result.TotalCount);
+            w.WriteNumber("total_pages", (result.TotalCount + perPage - 1) / perPage);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task CreateAsync(HttpContext context, KvService kv, string account_id)
+    {
+        var body = await ReadTitleAsync(context);
+        var ns = await kv.CreateNamespaceAsync(account_id, body.Title, context.RequestAborted);
+        await Envelope.OkAsync(context, w => Write(w, ns));
+    }
+
+    private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        var ns = await ResolveAsync(context, kv, account_id, namespace_id);
+        await Envelope.OkAsync(context, w => Write(w, ns));
+    }
+
+    private static async Task RenameAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        await kv.EnsureAccountExistsAsync(account_id, context.RequestAborted);
+        var body = await ReadTitleAsync(context);
+        var ns = await kv.RenameNamespaceAsync(account_id, namespace_id, body.Title, context.RequestAborted);
+        await Envelope.OkAsync(context, w => Write(w, ns));
+    }
+
+    private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        await kv.EnsureAccountExistsAsync(account_id, context.RequestAborted);
+        await kv.DeleteNamespaceAsync(account_id, namespace_id, context.RequestAborted);
+        await Envelope.OkEmptyAsync(context);
+    }
+
+    private static Task<NamespaceTitleRequest> ReadTitleAsync(HttpContext context) =>
+        RequestBody.ReadJsonAsync(context, MaxTitleBody, n => KvErrors.InvalidRequest($"The request body of {n} bytes exceeds the limit of {MaxTitleBody} bytes."), KiviProtocolJsonContext.Default.NamespaceTitleRequest);
+
+    private static void Write(Utf8JsonWriter w, KvNamespace ns)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", ns.Id);
+        w.WriteString("title", ns.Title);
+        w.WriteBoolean("supports_url_encoding", true);
+        w.WriteEndObject();
+    }
+}

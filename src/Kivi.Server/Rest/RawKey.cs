@@ -1,0 +1,56 @@
+using Kivi.Core;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Kivi.Server.Rest;
+
+/// <summary>
+/// Takes a key from the raw request target and percent-decodes it exactly once. ASP.NET Core's routing
+/// leaves %2F encoded and decodes everything else, so a route value cannot tell "a/b" from "a%2Fb".
+/// </summary>
+internal static class RawKey
+{
+    /// <summary>The key that follows the path segment <paramref name="marker"/> (e.g. "/values/") after the namespace id.</summary>
+    public static string FromRequest(HttpContext context, string namespaceId, string marker)
+    {
+        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        int query = target.IndexOf('?', StringComparison.Ordinal);
+        var path = query >= 0 ? target.AsSpan(0, query) : target.AsSpan();
+        string anchor = "/" + namespaceId + marker;
+        int at = path.IndexOf(anchor, StringComparison.Ordinal);
+        if (at < 0) throw KvErrors.KeyNotDecodable();
+        return Decode(path[(at + anchor.Length)..]);
+    }
+
+    /// <summary>Decodes %XX escapes into bytes, then the bytes as strict UTF-8.</summary>
+    public static string Decode(ReadOnlySpan<char> encoded)
+    {
+        if (encoded.IsEmpty) throw KvErrors.KeyEmpty();
+        if (encoded.Length > 3 * 4096) throw KvErrors.KeyTooLong(encoded.Length, 512);
+        Span<byte> bytes = stackalloc byte[encoded.Length * 3];
+        int n = 0;
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            char c = encoded[i];
+            if (c == '%')
+            {
+                if (i + 2 >= encoded.Length || !IsHex(encoded[i + 1]) || !IsHex(encoded[i + 2])) throw KvErrors.KeyNotDecodable();
+                bytes[n++] = (byte)(HexValue(encoded[i + 1]) << 4 | HexValue(encoded[i + 2]));
+                i += 2;
+            }
+            else if (c < 0x80)
+            {
+                bytes[n++] = (byte)c;
+            }
+            else
+            {
+                // A raw non-ASCII character in the target (Kestrel passes it through as Latin-1): take it as UTF-8.
+                n += System.Text.Encoding.UTF8.GetBytes(encoded.Slice(i, 1), bytes[n..]);
+            }
+        }
+        return KeyName.FromUtf8(bytes[..n]);
+    }
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}

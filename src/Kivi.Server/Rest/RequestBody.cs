@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Kivi.Core;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace Kivi.Server.Rest;
+
+/// <summary>Reads request bodies within their limits, refusing oversize ones before or while reading.</summary>
+internal static class RequestBody
+{
+    /// <summary>Reads the whole body, failing with <paramref name="tooLarge"/> as soon as it passes <paramref name="max"/>.</summary>
+    public static Task<ValueBuffer> ReadAsync(HttpContext context, long max, Func<long, Exception> tooLarge)
+    {
+        AllowBody(context, max);
+        if (context.Request.ContentLength is { } declared && declared > max) throw tooLarge(declared);
+        return ValueBuffer.ReadAsync(context.Request.Body, max, tooLarge, context.RequestAborted);
+    }
+
+    /// <summary>Deserialises a JSON body of at most <paramref name="max"/> bytes.</summary>
+    public static async Task<T> ReadJsonAsync<T>(HttpContext context, long max, Func<long, Exception> tooLarge, JsonTypeInfo<T> type)
+    {
+        using var body = await ReadAsync(context, max, tooLarge);
+        if (body.Length == 0) throw KvErrors.InvalidRequest("The request body is empty; a JSON body is required.");
+        var reader = new Utf8JsonReader(Sequence.Of(body));
+        return JsonSerializer.Deserialize(ref reader, type) ?? throw KvErrors.InvalidRequest("The request body must not be JSON null.");
+    }
+
+    /// <summary>Raises Kestrel's own ceiling for this request; the exact limit is enforced while reading.</summary>
+    private static void AllowBody(HttpContext context, long max)
+    {
+        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = max + 1024 * 1024;
+    }
+
+    public static bool IsMultipart(HttpContext context, out string boundary)
+    {
+        boundary = "";
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return false;
+        var b = HeaderUtilities.RemoveQuotes(type.Boundary).Value;
+        if (string.IsNullOrEmpty(b)) throw KvErrors.InvalidRequest("Malformed multipart body: the Content-Type has no boundary.");
+        boundary = b;
+        return true;
+    }
+
+    /// <summary>Reads the parts "value" and "metadata" of a multipart put; other parts are skipped.</summary>
+    public static async Task<(ValueBuffer Value, byte[] Metadata)> ReadMultipartAsync(HttpContext context, string boundary, long maxValue, int maxMetadata)
+    {
+        AllowBody(context, maxValue + maxMetadata * 8L + 64 * 1024);
+        var reader = new MultipartReader(boundary, context.Request.Body) { BodyLengthLimit = maxValue + 1 };
+        ValueBuffer? value = null;
+        byte[] metadata = [];
+        try
+        {
+            while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition))
+                    throw KvErrors.InvalidRequest("Malformed multipart body: a part has no Content-Disposition.");
+                string? name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                if (name == "value")
+                {
+                    value?.Dispose();
+                    value = await ValueBuffer.ReadAsync(section.Body, maxValue, n => KvErrors.ValueTooLarge(n, maxValue), context.RequestAborted);
+                }
+                else if (name == "metadata")
+                {
+                    // Whitespace does not count against the limit, so allow some slack before normalising.
+                    int slack = maxMetadata * 8;
+                    using var raw = await ValueBuffer.ReadAsync(section.Body, slack, n => KvErrors.MetadataTooLarge((int)Math.Min(n, int.MaxValue), maxMetadata), context.RequestAborted);
+                    metadata = raw.ToArray();
+                }
+            }
+        }
+        catch
+        {
+            value?.Dispose();
+            throw;
+        }
+        return (value ?? throw KvErrors.ValueMissing(), metadata);
+    }
+
+    /// <summary>A <see cref="ReadOnlySequence{T}"/> over a <see cref="ValueBuffer"/>'s segments, without copying.</summary>
+    private sealed class Sequence : ReadOnlySequenceSegment<byte>
+    {
+        private Sequence(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public static ReadOnlySequence<byte> Of(ValueBuffer buffer)
+        {
+            Sequence? first = null, last = null;
+            foreach (var segment in buffer.Segments)
+            {
+                var next = new Sequence(segment, last is null ? 0 : last.RunningIndex + last.Memory.Length);
+                if (last is null) first = next;
+                else last.Next = next;
+                last = next;
+            }
+            return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
+        }
+    }
+}

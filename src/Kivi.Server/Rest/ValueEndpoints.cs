@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text.Json;
+using Kivi.Core;
+using Kivi.Core.Storage;
+using Kivi.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+
+namespace Kivi.Server.Rest;
+
+/// <summary>Values, metadata and the keys list of one namespace.</summary>
+internal static class ValueEndpoints
+{
+    private const string ValuesMarker = "/values/";
+    private const string MetadataMarker = "/metadata/";
+
+    public static void Map(RouteGroupBuilder namespaces)
+    {
+        namespaces.MapGet("/{namespace_id}/values/{**key}", GetAsync).WithMetadata(new KvOperation("get"));
+        namespaces.MapPut("/{namespace_id}/values/{**key}", PutAsync).WithMetadata(new KvOperation("put"));
+        namespaces.MapDelete("/{namespace_id}/values/{**key}", DeleteAsync).WithMetadata(new KvOperation("delete"));
+        namespaces.MapGet("/{namespace_id}/metadata/{**key}", GetMetadataAsync).WithMetadata(new KvOperation("get metadata"));
+        namespaces.MapGet("/{namespace_id}/keys", ListKeysAsync).WithMetadata(new KvOperation("list keys"));
+    }
+
+    private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
+        await using var value = await kv.GetAsync(ns, key, context.RequestAborted) ?? throw KvErrors.KeyNotFound();
+        var response = context.Response;
+        response.ContentType = "application/octet-stream";
+        response.ContentLength = value.Length;
+        SetVersion(response, value.Version);
+        if (value.Expiration is { } expiration) response.Headers[KiviHeaders.Expiration] = expiration.ToString(CultureInfo.InvariantCulture);
+        await value.CopyToAsync(response.Body, context.RequestAborted);
+    }
+
+    private static async Task PutAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
+        var limits = kv.Limits;
+        ValueBuffer value;
+        byte[] metadata = [];
+        if (RequestBody.IsMultipart(context, out string boundary))
+            (value, metadata) = await RequestBody.ReadMultipartAsync(context, boundary, limits.MaxValueBytes, limits.MaxMetadataBytes);
+        else
+            value = await RequestBody.ReadAsync(context, limits.MaxValueBytes, n => KvErrors.ValueTooLarge(n, limits.MaxValueBytes));
+        using (value)
+        {
+            var q = context.Request.Query;
+            long version = await kv.PutAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata));
+            SetVersion(context.Response, version);
+        }
+        await Envelope.OkEmptyAsync(context);
+    }
+
+    private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        await kv.DeleteAsync(ns, RawKey.FromRequest(context, namespace_id, ValuesMarker));
+        await Envelope.OkEmptyAsync(context);
+    }
+
+    private static async Task GetMetadataAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var info = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, namespace_id, MetadataMarker), context.RequestAborted) ?? throw KvErrors.KeyNotFound();
+        SetVersion(context.Response, info.Version);
+        await Envelope.OkAsync(context, w =>
+        {
+            if (info.Metadata is null) w.WriteNullValue();
+            else w.WriteRawValue(info.Metadata, skipInputValidation: true);
+        });
+    }
+
+    private static async Task ListKeysAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
+    {
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var q = context.Request.Query;
+        var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
+        await Envelope.OkAsync(context, w =>
+        {
+            w.WriteStartArray();
+            foreach (var entry in page.Keys) WriteKey(w, entry);
+            w.WriteEndArray();
+        }, w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("count", page.Keys.Count);
+            w.WriteString("cursor", page.Cursor ?? "");
+            w.WriteEndObject();
+        });
+    }
+
+    internal static void WriteKey(Utf8JsonWriter w, EntryInfo entry)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", entry.Key.AsSpan());
+        if (entry.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
+        if (entry.Metadata is { } metadata)
+        {
+            w.WritePropertyName("metadata");
+            w.WriteRawValue(metadata, skipInputValidation: true);
+        }
+        w.WriteEndObject();
+    }
+
+    /// <summary>The entry's version, as a strong ETag and as Kivi-Version.</summary>
+    internal static void SetVersion(HttpResponse response, long version)
+    {
+        string v = version.ToString(CultureInfo.InvariantCulture);
+        response.Headers[HeaderNames.ETag] = "\"" + v + "\"";
+        response.Headers[KiviHeaders.Version] = v;
+    }
+}

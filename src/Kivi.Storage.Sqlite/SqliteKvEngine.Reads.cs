@@ -1,0 +1,150 @@
+using Kivi.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kivi.Storage.Sqlite;
+
+public sealed partial class SqliteKvEngine
+{
+    public ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    {
+        var session = _readers.Rent();
+        bool returned = false;
+        try
+        {
+            var cmd = session.Get;
+            cmd.Parameters[0].Value = ns.Handle;
+            cmd.Parameters[1].Value = key;
+            cmd.Parameters[2].Value = now;
+            cmd.Parameters[3].Value = _options.InlineValueBytes;
+            long rowId;
+            using (var r = cmd.ExecuteReader())
+            {
+                if (!r.Read()) return ValueTask.FromResult<StoredValue?>(null);
+                if (!r.IsDBNull(5))
+                    return ValueTask.FromResult<StoredValue?>(new StoredValue(r.GetFieldValue<byte[]>(5), NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3)));
+                rowId = r.GetInt64(0);
+            }
+            var value = OpenLargeValue(session, cmd, rowId);
+            returned = true; // the lease owns the session now, or it was returned
+            return ValueTask.FromResult(value);
+        }
+        finally
+        {
+            if (!returned) _readers.Return(session);
+        }
+    }
+
+    /// <summary>Re-reads the row inside a read transaction so the blob stream sees one snapshot until disposed.</summary>
+    private StoredValue? OpenLargeValue(ReaderSession session, SqliteCommand get, long rowId)
+    {
+        session.Begin.ExecuteNonQuery();
+        var lease = new BlobLease(_readers, session);
+        try
+        {
+            using var r = get.ExecuteReader();
+            if (!r.Read())
+            {
+                lease.Release();
+                return null;
+            }
+            rowId = r.GetInt64(0);
+            var blob = new SqliteBlob(session.Connection, "entries", "value", rowId, readOnly: true);
+            return new StoredValue(blob, r.GetInt64(4), lease, NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3));
+        }
+        catch
+        {
+            lease.Release();
+            throw;
+        }
+    }
+
+    public ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    {
+        var session = _readers.Rent();
+        try
+        {
+            var cmd = session.GetInfo;
+            cmd.Parameters[0].Value = ns.Handle;
+            cmd.Parameters[1].Value = key;
+            cmd.Parameters[2].Value = now;
+            using var r = cmd.ExecuteReader();
+            return ValueTask.FromResult(r.Read() ? new EntryInfo(key, NullableString(r, 0), NullableLong(r, 1), r.GetInt64(2)) : null);
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
+    {
+        var session = _readers.Rent();
+        try
+        {
+            var cmd = session.List;
+            cmd.Parameters[0].Value = ns.Handle;
+            cmd.Parameters[1].Value = prefix;
+            cmd.Parameters[2].Value = (object?)PrefixUpperBound(prefix) ?? DBNull.Value;
+            cmd.Parameters[3].Value = (object?)startAfter ?? DBNull.Value;
+            cmd.Parameters[4].Value = now;
+            cmd.Parameters[5].Value = limit;
+            var rows = new List<EntryInfo>(Math.Min(limit, 1024));
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) rows.Add(new EntryInfo(r.GetFieldValue<byte[]>(0), NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3)));
+            return ValueTask.FromResult<IReadOnlyList<EntryInfo>>(rows);
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
+    }
+
+    public ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken)
+    {
+        var session = _readers.Rent();
+        try
+        {
+            var cmd = session.ReadChanges;
+            cmd.Parameters[0].Value = afterVersion;
+            cmd.Parameters[1].Value = limit;
+            var rows = new List<ChangeRecord>();
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                rows.Add(new ChangeRecord(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<byte[]>(2), (ChangeKind)r.GetInt32(3), NullableLong(r, 4)));
+            return ValueTask.FromResult<IReadOnlyList<ChangeRecord>>(rows);
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
+    }
+
+    public ValueTask<long> OldestChangeAsync(CancellationToken cancellationToken)
+    {
+        var session = _readers.Rent();
+        try
+        {
+            using var cmd = Command(session.Connection, SqliteSql.OldestChange);
+            var oldest = cmd.ExecuteScalar();
+            return ValueTask.FromResult(oldest is long v ? v : HeadVersion + 1);
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
+    }
+
+    /// <summary>The smallest byte string greater than every string that starts with <paramref name="prefix"/>, or null.</summary>
+    internal static byte[]? PrefixUpperBound(byte[] prefix)
+    {
+        int end = prefix.Length;
+        while (end > 0 && prefix[end - 1] == 0xFF) end--;
+        if (end == 0) return null;
+        var upper = prefix[..end];
+        upper[end - 1]++;
+        return upper;
+    }
+
+    private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    private static long? NullableLong(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+}

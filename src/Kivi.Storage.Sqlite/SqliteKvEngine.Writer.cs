@@ -1,0 +1,275 @@
+using Kivi.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kivi.Storage.Sqlite;
+
+public sealed partial class SqliteKvEngine
+{
+    private sealed record PurgeExpired(long Now, int MaxRows) : WriteCommand;
+    private sealed record TrimChanges(long UpToVersion) : WriteCommand;
+
+    private sealed class PendingWrite(WriteCommand command, long bytes)
+    {
+        public WriteCommand Command { get; } = command;
+        public long Bytes { get; } = bytes;
+        public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public WriteResult? Result { get; set; }
+        public Action? Publish { get; set; }
+    }
+
+    private SqliteCommand _begin = null!, _commit = null!, _rollback = null!, _savepoint = null!, _release = null!, _rollbackTo = null!;
+    private SqliteCommand _nsExists = null!, _upsert = null!, _upsertZero = null!, _delete = null!, _log = null!, _writeHead = null!;
+
+    private void PrepareWriter(SqliteConnection c)
+    {
+        _begin = Prepared(c, SqliteSql.BeginImmediate);
+        _commit = Prepared(c, SqliteSql.Commit);
+        _rollback = Prepared(c, SqliteSql.Rollback);
+        _savepoint = Prepared(c, SqliteSql.Savepoint);
+        _release = Prepared(c, SqliteSql.Release);
+        _rollbackTo = Prepared(c, SqliteSql.RollbackToSavepoint);
+        _nsExists = Prepared(c, SqliteSql.NamespaceExists, "$h");
+        _upsert = Prepared(c, SqliteSql.Upsert, "$ns", "$key", "$metadata", "$expiration", "$version", "$value");
+        _upsertZero = Prepared(c, SqliteSql.UpsertZeroBlob, "$ns", "$key", "$metadata", "$expiration", "$version", "$length");
+        _delete = Prepared(c, SqliteSql.Delete, "$ns", "$key");
+        _log = Prepared(c, SqliteSql.LogChange, "$version", "$ns", "$key", "$kind", "$expiration");
+        _writeHead = Prepared(c, SqliteSql.WriteHead, "$v");
+    }
+
+    private static SqliteCommand Prepared(SqliteConnection c, string sql, params string[] parameters)
+    {
+        var command = Command(c, sql);
+        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter(name, null));
+        // Multi-statement texts (ROLLBACK TO; RELEASE) cannot be prepared as one statement; they run unprepared.
+        if (!sql.TrimEnd().TrimEnd(';').Contains(';', StringComparison.Ordinal)) command.Prepare();
+        return command;
+    }
+
+    public async Task<WriteResult> WriteAsync(WriteCommand command)
+    {
+        var pending = new PendingWrite(command, command is PutEntries p ? p.Entries.Sum(e => e.Value.Length) : 0);
+        await _queue.Writer.WriteAsync(pending);
+        return await pending.Done.Task;
+    }
+
+    public Task<int> PurgeExpiredAsync(long now, int maxRows, CancellationToken cancellationToken) =>
+        WriteAsync(new PurgeExpired(now, maxRows)).ContinueWith(t => t.Result.Changed, cancellationToken, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    public Task<int> TrimChangesAsync(long upToVersion, CancellationToken cancellationToken) =>
+        WriteAsync(new TrimChanges(upToVersion)).ContinueWith(t => t.Result.Changed, cancellationToken, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>
+    /// Drains whatever is queued (up to the batch limits) into one transaction, commits it with one fsync,
+    /// and only then completes the callers and publishes the new state.
+    /// </summary>
+    private async Task RunWriterAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<PendingWrite>(_options.MaxBatchWrites);
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            long bytes = 0;
+            while (batch.Count < _options.MaxBatchWrites && bytes < _options.MaxBatchBytes && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+                bytes += next.Bytes;
+            }
+            CommitBatch(batch);
+        }
+    }
+
+    private void CommitBatch(List<PendingWrite> batch)
+    {
+        long headBefore = _head;
+        long head = headBefore;
+        try
+        {
+            _begin.ExecuteNonQuery();
+            foreach (var pending in batch)
+            {
+                _savepoint.ExecuteNonQuery();
+                long headAtCommand = head;
+                try
+                {
+                    (pending.Result, pending.Publish) = Apply(pending.Command, ref head);
+                    _release.ExecuteNonQuery();
+                }
+                catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
+                {
+                    // One failed command must not take the rest of the batch down with it.
+                    _rollbackTo.ExecuteNonQuery();
+                    head = headAtCommand;
+                    pending.Done.TrySetException(e);
+                }
+            }
+            if (head != headBefore)
+            {
+                _writeHead.Parameters[0].Value = head;
+                _writeHead.ExecuteNonQuery();
+            }
+            _commit.ExecuteNonQuery();
+        }
+        catch (Exception e)
+        {
+            try { _rollback.ExecuteNonQuery(); } catch (SqliteException) { /* the transaction may already be gone */ }
+            foreach (var pending in batch) pending.Done.TrySetException(e);
+            return;
+        }
+        Volatile.Write(ref _head, head);
+        foreach (var pending in batch)
+        {
+            if (pending.Result is null) continue;
+            pending.Publish?.Invoke();
+            pending.Done.TrySetResult(pending.Result);
+        }
+    }
+
+    private (WriteResult, Action?) Apply(WriteCommand command, ref long head) => command switch
+    {
+        PutEntries c => (ApplyPut(c, ref head), null),
+        DeleteEntries c => (ApplyDelete(c, ref head), null),
+        CreateNamespace c => ApplyCreateNamespace(c, head),
+        RenameNamespace c => ApplyRenameNamespace(c, head),
+        DeleteNamespace c => ApplyDeleteNamespace(c, ref head),
+        EnsureAccount c => ApplyEnsureAccount(c, head),
+        PurgeExpired c => (ApplyPurge(c, ref head), null),
+        TrimChanges c => (new WriteResult(WriteStatus.Ok, Exec(SqliteSql.TrimChanges, ("$v", c.UpToVersion)), head), null),
+        _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown write command."),
+    };
+
+    private bool NamespaceStillExists(long handle)
+    {
+        _nsExists.Parameters[0].Value = handle;
+        return _nsExists.ExecuteScalar() is not null;
+    }
+
+    private WriteResult ApplyPut(PutEntries c, ref long head)
+    {
+        if (!NamespaceStillExists(c.Namespace.Handle)) return WriteResult.Failed(WriteStatus.NamespaceNotFound, head);
+        foreach (var entry in c.Entries)
+        {
+            long version = ++head;
+            bool large = entry.Value.Length > _options.InlineValueBytes;
+            var cmd = large ? _upsertZero : _upsert;
+            cmd.Parameters[0].Value = c.Namespace.Handle;
+            cmd.Parameters[1].Value = entry.Key;
+            cmd.Parameters[2].Value = (object?)entry.Metadata ?? DBNull.Value;
+            cmd.Parameters[3].Value = (object?)entry.Expiration ?? DBNull.Value;
+            cmd.Parameters[4].Value = version;
+            cmd.Parameters[5].Value = large ? entry.Value.Length : entry.Value.ToArray();
+            long rowId = (long)cmd.ExecuteScalar()!;
+            if (large)
+            {
+                // Stream the value into the zero-filled blob, segment by segment: never one 25 MiB copy.
+                using var blob = new SqliteBlob(_writer!, "entries", "value", rowId);
+                foreach (var segment in entry.Value.Segments) blob.Write(segment.Span);
+            }
+            LogChange(version, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration);
+        }
+        return new WriteResult(WriteStatus.Ok, c.Entries.Count, head);
+    }
+
+    private WriteResult ApplyDelete(DeleteEntries c, ref long head)
+    {
+        if (!NamespaceStillExists(c.Namespace.Handle)) return WriteResult.Failed(WriteStatus.NamespaceNotFound, head);
+        int changed = 0;
+        foreach (var key in c.Keys)
+        {
+            _delete.Parameters[0].Value = c.Namespace.Handle;
+            _delete.Parameters[1].Value = key;
+            if (_delete.ExecuteNonQuery() == 0) continue;
+            LogChange(++head, c.Namespace.Id, key, ChangeKind.Delete, null);
+            changed++;
+        }
+        return new WriteResult(WriteStatus.Ok, changed, head);
+    }
+
+    private (WriteResult, Action?) ApplyCreateNamespace(CreateNamespace c, long head)
+    {
+        if (Exec<long>(SqliteSql.CountNamespaces, ("$a", c.AccountId)) >= c.MaxPerAccount)
+            return (WriteResult.Failed(WriteStatus.NamespaceLimitReached, head), null);
+        if (Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null)
+            return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
+        long handle = Exec<long>(SqliteSql.InsertNamespace, ("$id", c.NamespaceId), ("$a", c.AccountId), ("$t", c.Title));
+        var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title);
+        return (new WriteResult(WriteStatus.Ok, 1, head, ns), () => _namespaces[ns.Id] = ns);
+    }
+
+    private (WriteResult, Action?) ApplyRenameNamespace(RenameNamespace c, long head)
+    {
+        if (Exec<long?>(SqliteSql.FindNamespace, ("$a", c.AccountId), ("$id", c.NamespaceId)) is not { } handle)
+            return (WriteResult.Failed(WriteStatus.NamespaceNotFound, head), null);
+        if (Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null)
+            return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
+        Exec(SqliteSql.RenameNamespace, ("$t", c.Title), ("$h", handle));
+        var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title);
+        return (new WriteResult(WriteStatus.Ok, 1, head, ns), () => _namespaces[ns.Id] = ns);
+    }
+
+    private (WriteResult, Action?) ApplyDeleteNamespace(DeleteNamespace c, ref long head)
+    {
+        if (Exec<long?>(SqliteSql.FindNamespace, ("$a", c.AccountId), ("$id", c.NamespaceId)) is not { } handle)
+            return (WriteResult.Failed(WriteStatus.NamespaceNotFound, head), null);
+        int removed = Exec(SqliteSql.DeleteNamespaceEntries, ("$h", handle));
+        Exec(SqliteSql.DeleteNamespace, ("$h", handle));
+        LogChange(++head, c.NamespaceId, null, ChangeKind.NamespaceDropped, null);
+        string id = c.NamespaceId;
+        return (new WriteResult(WriteStatus.Ok, removed, head), () => _namespaces.TryRemove(id, out _));
+    }
+
+    private (WriteResult, Action?) ApplyEnsureAccount(EnsureAccount c, long head)
+    {
+        Exec(SqliteSql.InsertAccount, ("$id", c.AccountId), ("$name", c.Name));
+        string id = c.AccountId;
+        return (new WriteResult(WriteStatus.Ok, 1, head), () => _accounts[id] = 0);
+    }
+
+    private WriteResult ApplyPurge(PurgeExpired c, ref long head)
+    {
+        var expired = new List<(long RowId, string Ns, byte[] Key, long Expiration)>();
+        using (var find = Command(_writer!, SqliteSql.FindExpired))
+        {
+            find.Parameters.AddWithValue("$now", c.Now);
+            find.Parameters.AddWithValue("$max", c.MaxRows);
+            using var r = find.ExecuteReader();
+            while (r.Read()) expired.Add((r.GetInt64(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetInt64(3)));
+        }
+        foreach (var (rowId, ns, key, expiration) in expired)
+        {
+            Exec(SqliteSql.DeleteRow, ("$r", rowId));
+            LogChange(++head, ns, key, ChangeKind.Expire, expiration);
+        }
+        return new WriteResult(WriteStatus.Ok, expired.Count, head);
+    }
+
+    private void LogChange(long version, string ns, byte[]? key, ChangeKind kind, long? expiration)
+    {
+        _log.Parameters[0].Value = version;
+        _log.Parameters[1].Value = ns;
+        _log.Parameters[2].Value = (object?)key ?? DBNull.Value;
+        _log.Parameters[3].Value = (int)kind;
+        _log.Parameters[4].Value = (object?)expiration ?? DBNull.Value;
+        _log.ExecuteNonQuery();
+    }
+
+    private int Exec(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var cmd = WithParameters(sql, parameters);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private T Exec<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var cmd = WithParameters(sql, parameters);
+        var result = cmd.ExecuteScalar();
+        return result is null or DBNull ? default! : (T)result;
+    }
+
+    private SqliteCommand WithParameters(string sql, (string Name, object Value)[] parameters)
+    {
+        var cmd = Command(_writer!, sql);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        return cmd;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Kivi.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Kivi.Storage.Sqlite;
+
+/// <summary>
+/// The embedded engine. One writer loop owns the only write connection and commits every queued change
+/// in one transaction and one fsync (group commit); readers run in parallel on pooled WAL snapshots.
+/// </summary>
+public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
+{
+    private readonly SqliteKvOptions _options;
+    private readonly string _connectionString;
+    private readonly ReaderPool _readers;
+    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
+        new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    // Published views, replaced by the writer after each commit; readers never see uncommitted state.
+    private readonly ConcurrentDictionary<string, KvNamespace> _namespaces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _accounts = new(StringComparer.Ordinal);
+    private long _head;
+    private Task? _writerLoop;
+    private SqliteConnection? _writer;
+
+    public SqliteKvEngine(SqliteKvOptions options)
+    {
+        _options = options;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+        }.ToString();
+        _readers = new ReaderPool(_connectionString, maxIdle: Math.Max(8, Environment.ProcessorCount * 8));
+    }
+
+    public long HeadVersion => Volatile.Read(ref _head);
+
+    public Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(_options.DatabasePath)) is { } folder) Directory.CreateDirectory(folder);
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        Exec(_writer, SqliteSql.Pragmas);
+        Exec(_writer, _options.Durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = OFF;");
+        Migrate(_writer);
+        _head = (long)Scalar(_writer, SqliteSql.ReadHead)!;
+        using (var cmd = Command(_writer, SqliteSql.LoadAccounts))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) _accounts[r.GetString(0)] = 0;
+        using (var cmd = Command(_writer, SqliteSql.LoadNamespaces))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+            {
+                var ns = new KvNamespace(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3));
+                _namespaces[ns.Id] = ns;
+            }
+        PrepareWriter(_writer);
+        _writerLoop = Task.Run(RunWriterAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private static void Migrate(SqliteConnection connection)
+    {
+        Exec(connection, SqliteSql.CreateVersionTable);
+        long current = (long)Scalar(connection, SqliteSql.ReadSchemaVersion)!;
+        for (long v = current; v < SqliteSql.Migrations.Length; v++)
+        {
+            using var tx = connection.BeginTransaction();
+            using (var cmd = Command(connection, SqliteSql.Migrations[v])) { cmd.Transaction = tx; cmd.ExecuteNonQuery(); }
+            using (var cmd = Command(connection, SqliteSql.WriteSchemaVersion))
+            {
+                cmd.Transaction = tx;
+                cmd.Parameters.AddWithValue("$v", v + 1);
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+
+    public ValueTask<bool> AccountExistsAsync(string accountId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_accounts.ContainsKey(accountId));
+
+    public ValueTask<IReadOnlyList<string>> ListAccountsAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<string>>(_accounts.Keys.Order(StringComparer.Ordinal).ToArray());
+
+    public ValueTask<KvNamespace?> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_namespaces.TryGetValue(namespaceId, out var ns) && ns.AccountId == accountId ? ns : null);
+
+    public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken)
+    {
+        var all = _namespaces.Values.Where(n => n.AccountId == accountId).ToList();
+        Func<KvNamespace, string> by = order == NamespaceOrder.Title ? n => n.Title : n => n.Id;
+        var sorted = descending
+            ? all.OrderByDescending(by, StringComparer.Ordinal).ThenByDescending(n => n.Id, StringComparer.Ordinal)
+            : all.OrderBy(by, StringComparer.Ordinal).ThenBy(n => n.Id, StringComparer.Ordinal);
+        return ValueTask.FromResult(new NamespacePage(sorted.Skip(skip).Take(take).ToArray(), all.Count));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_writerLoop is not null) await _writerLoop;
+        _writer?.Dispose();
+        _readers.Dispose();
+    }
+
+    internal static SqliteCommand Command(SqliteConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void Exec(SqliteConnection connection, string sql)
+    {
+        using var command = Command(connection, sql);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = Command(connection, sql);
+        return command.ExecuteScalar();
+    }
+}

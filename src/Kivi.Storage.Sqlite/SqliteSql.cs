@@ -1,0 +1,108 @@
+namespace Kivi.Storage.Sqlite;
+
+/// <summary>All SQL text of the engine, in one place.</summary>
+internal static class SqliteSql
+{
+    public const string Pragmas = """
+        PRAGMA journal_mode = WAL;
+        PRAGMA busy_timeout = 10000;
+        PRAGMA foreign_keys = OFF;
+        """;
+
+    public const string CreateVersionTable = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);";
+    public const string ReadSchemaVersion = "SELECT coalesce(max(version), 0) FROM schema_version;";
+    public const string WriteSchemaVersion = "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ($v);";
+
+    /// <summary>Ordered migrations; index + 1 is the schema version each produces. Never edit one that has shipped.</summary>
+    public static readonly string[] Migrations =
+    [
+        // 1: the value is the last column so that reading metadata, expiration or version never touches its overflow pages.
+        """
+        CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO meta (name, value) VALUES ('head_version', 0);
+        CREATE TABLE accounts (id TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE namespaces (
+            handle INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            account_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            UNIQUE (account_id, title));
+        CREATE TABLE entries (
+            rowid INTEGER PRIMARY KEY,
+            ns INTEGER NOT NULL,
+            key BLOB NOT NULL,
+            metadata TEXT,
+            expiration INTEGER,
+            version INTEGER NOT NULL,
+            value BLOB NOT NULL);
+        CREATE UNIQUE INDEX entries_by_key ON entries (ns, key);
+        CREATE INDEX entries_by_expiration ON entries (expiration) WHERE expiration IS NOT NULL;
+        CREATE TABLE changes (
+            version INTEGER PRIMARY KEY,
+            ns TEXT NOT NULL,
+            key BLOB,
+            kind INTEGER NOT NULL,
+            expiration INTEGER);
+        """,
+    ];
+
+    public const string ReadHead = "SELECT value FROM meta WHERE name = 'head_version';";
+    public const string WriteHead = "UPDATE meta SET value = $v WHERE name = 'head_version';";
+    public const string LoadAccounts = "SELECT id FROM accounts;";
+    public const string LoadNamespaces = "SELECT handle, id, account_id, title FROM namespaces;";
+
+    // ---- reads ----
+    public const string Get = """
+        SELECT rowid, metadata, expiration, version, length(value), CASE WHEN length(value) <= $inline THEN value END
+        FROM entries WHERE ns = $ns AND key = $key AND (expiration IS NULL OR expiration > $now);
+        """;
+    public const string GetInfo = """
+        SELECT metadata, expiration, version FROM entries
+        WHERE ns = $ns AND key = $key AND (expiration IS NULL OR expiration > $now);
+        """;
+    /// <summary>$hi is the first byte string after every key with the prefix, or NULL when there is none.</summary>
+    public const string List = """
+        SELECT key, metadata, expiration, version FROM entries
+        WHERE ns = $ns AND key >= $lo AND ($hi IS NULL OR key < $hi) AND ($after IS NULL OR key > $after)
+          AND (expiration IS NULL OR expiration > $now)
+        ORDER BY key LIMIT $limit;
+        """;
+    public const string ReadChanges = "SELECT version, ns, key, kind, expiration FROM changes WHERE version > $after ORDER BY version LIMIT $limit;";
+    public const string OldestChange = "SELECT min(version) FROM changes;";
+    public const string Begin = "BEGIN;";
+    public const string Commit = "COMMIT;";
+
+    // ---- writes ----
+    public const string BeginImmediate = "BEGIN IMMEDIATE;";
+    public const string Rollback = "ROLLBACK;";
+    public const string Savepoint = "SAVEPOINT cmd;";
+    public const string Release = "RELEASE cmd;";
+    public const string RollbackToSavepoint = "ROLLBACK TO cmd; RELEASE cmd;";
+    public const string NamespaceExists = "SELECT 1 FROM namespaces WHERE handle = $h;";
+    public const string Upsert = """
+        INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES ($ns, $key, $metadata, $expiration, $version, $value)
+        ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value
+        RETURNING rowid;
+        """;
+    public const string UpsertZeroBlob = """
+        INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES ($ns, $key, $metadata, $expiration, $version, zeroblob($length))
+        ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value
+        RETURNING rowid;
+        """;
+    public const string Delete = "DELETE FROM entries WHERE ns = $ns AND key = $key;";
+    public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration) VALUES ($version, $ns, $key, $kind, $expiration);";
+    public const string InsertAccount = "INSERT OR IGNORE INTO accounts (id, name) VALUES ($id, $name);";
+    public const string CountNamespaces = "SELECT count(*) FROM namespaces WHERE account_id = $a;";
+    public const string TitleTaken = "SELECT 1 FROM namespaces WHERE account_id = $a AND title = $t AND id <> $id;";
+    public const string FindNamespace = "SELECT handle FROM namespaces WHERE account_id = $a AND id = $id;";
+    public const string InsertNamespace = "INSERT INTO namespaces (id, account_id, title) VALUES ($id, $a, $t) RETURNING handle;";
+    public const string RenameNamespace = "UPDATE namespaces SET title = $t WHERE handle = $h;";
+    public const string DeleteNamespace = "DELETE FROM namespaces WHERE handle = $h;";
+    public const string DeleteNamespaceEntries = "DELETE FROM entries WHERE ns = $h;";
+    public const string FindExpired = """
+        SELECT e.rowid, n.id, e.key, e.expiration FROM entries e JOIN namespaces n ON n.handle = e.ns
+        WHERE e.expiration IS NOT NULL AND e.expiration <= $now LIMIT $max;
+        """;
+    public const string DeleteRow = "DELETE FROM entries WHERE rowid = $r;";
+    public const string TrimChanges = "DELETE FROM changes WHERE version <= $v;";
+}
