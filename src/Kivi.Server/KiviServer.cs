@@ -63,6 +63,7 @@ public static class KiviServer
         {
             api.UseMiddleware<ErrorMiddleware>();
             api.UseMiddleware<AuthMiddleware>(tokens);
+            api.UseMiddleware<DotSegmentGuard>();
             api.UseStatusCodePages(async status =>
             {
                 var response = status.HttpContext.Response;

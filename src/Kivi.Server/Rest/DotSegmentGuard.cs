@@ -1,0 +1,48 @@
+using Kivi.Core;
+using Kivi.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Kivi.Server.Rest;
+
+/// <summary>
+/// Refuses request targets with "." or ".." segments (plain or percent-encoded). Kestrel removes such
+/// segments before routing, so without this <c>DELETE …/values/..</c> would reach the namespace delete route.
+/// </summary>
+internal sealed class DotSegmentGuard(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+        int query = target.IndexOf('?', StringComparison.Ordinal);
+        var path = query >= 0 ? target.AsSpan(0, query) : target.AsSpan();
+        if (!HasDotSegment(path, out var segment)) return next(context);
+        var error = IsLastSegmentAfterKeyMarker(path) ? KvErrors.KeyIllegal(segment) :
+            KvErrors.InvalidRequest("The request path has a \".\" or \"..\" segment; percent-encode \"/\" in key names as %2F.");
+        return Envelope.ErrorAsync(context, error.StatusCode, KvErrorCode.InvalidKey, error.Message);
+    }
+
+    private static bool HasDotSegment(ReadOnlySpan<char> path, out string segment)
+    {
+        segment = "";
+        foreach (var range in path.Split('/'))
+        {
+            var part = path[range];
+            string decoded = part.ToString().Replace("%2E", ".", StringComparison.OrdinalIgnoreCase);
+            if (decoded is "." or "..")
+            {
+                segment = decoded;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool IsLastSegmentAfterKeyMarker(ReadOnlySpan<char> path)
+    {
+        int last = path.LastIndexOf('/');
+        if (last <= 0) return false;
+        var before = path[..last];
+        return before.EndsWith("/values", StringComparison.Ordinal) || before.EndsWith("/metadata", StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,1 @@
+namespace Kivi.Core.Tests; public class Placeholder {}
