@@ -75,6 +75,12 @@ internal static class RequestBody
                 }
             }
         }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // MultipartReader reports a truncated or malformed body this way; it is the client's mistake.
+            value?.Dispose();
+            throw KvErrors.InvalidRequest($"Malformed multipart body: {e.Message}");
+        }
         catch
         {
             value?.Dispose();
