@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every Kivi test: the .NET suites (xunit, real SQLite, real Kestrel, real child processes) and the
+# real-client suites (wrangler, the cloudflare SDK on Node). Installs what is missing on a Debian machine
+# with the .NET SDK, then ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+results=$(mktemp -d /tmp/kivi-test-results.XXXXXX)
+trap 'rm -rf "$results"' EXIT
+
+log() { printf '== %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- prerequisites -----------------------------------------------------------------------------
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing Node.js and npm (Debian packages)"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
+fi
+if [ ! -d tests/clients/node_modules/wrangler ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
+  log "installing the real clients (wrangler, cloudflare) from npm"
+  (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error >&2) || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+# --- build -------------------------------------------------------------------------------------
+log "building (Release)"
+if ! dotnet build Kivi.slnx -c Release -nologo -v quiet >"$results/build.log" 2>&1; then
+  cat "$results/build.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# --- .NET tests --------------------------------------------------------------------------------
+log "running the .NET test suites"
+dotnet test Kivi.slnx -c Release --no-build --nologo --logger "trx" --logger "console;verbosity=normal" --results-directory "$results/trx" 2>&1 | tee "$results/dotnet.log" | grep -E "^\s*(Failed|Passed!|Failed!)|Error Message|^\s+at " >&2
+dotnet_rc=${PIPESTATUS[0]}
+
+# --- real clients ------------------------------------------------------------------------------
+log "running the real-client suites (wrangler, cloudflare SDK)"
+(cd tests/clients && KIVI_SERVER_DLL="$root/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" \
+  node --test --test-concurrency=1 --test-reporter=tap) >"$results/node.tap" 2>&1
+node_rc=$?
+grep -E "^(not ok|ok) " "$results/node.tap" >&2
+[ $node_rc -ne 0 ] && grep -A20 "^not ok" "$results/node.tap" >&2
+
+# --- count from the real results ---------------------------------------------------------------
+passed=0; failed=0
+for trx in "$results"/trx/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  p=$(sed -E 's/.* passed="([0-9]+)".*/\1/' <<<"$counters")
+  f=$(sed -E 's/.* failed="([0-9]+)".*/\1/' <<<"$counters")
+  passed=$((passed + p)); failed=$((failed + f))
+done
+node_pass=$(grep -E '^# pass [0-9]+' "$results/node.tap" | awk '{print $3}')
+node_fail=$(grep -E '^# fail [0-9]+' "$results/node.tap" | awk '{print $3}')
+passed=$((passed + ${node_pass:-0})); failed=$((failed + ${node_fail:-0}))
+# A runner that died without reporting its failures still counts as one.
+if [ "$dotnet_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then echo "dotnet test exited $dotnet_rc" >&2; failed=$((failed + 1)); fi
+if [ "$node_rc" -ne 0 ] && [ "${node_fail:-0}" -eq 0 ]; then cat "$results/node.tap" >&2; failed=$((failed + 1)); fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,1 +1,0 @@
-namespace Kivi.Core.Tests; public class Placeholder {}
