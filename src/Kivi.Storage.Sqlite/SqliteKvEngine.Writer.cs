@@ -17,18 +17,18 @@ public sealed partial class SqliteKvEngine
         public Action? Publish { get; set; }
     }
 
-    private SqliteCommand _begin = null!, _commit = null!, _rollback = null!, _savepoint = null!, _release = null!, _rollbackTo = null!;
-    private SqliteCommand _nsExists = null!, _upsert = null!, _upsertZero = null!, _delete = null!, _log = null!, _writeHead = null!;
+    private SqliteCommand _begin = null!, _commit = null!, _rollback = null!;
+    private SqliteCommand _upsert = null!, _upsertZero = null!, _delete = null!, _log = null!, _writeHead = null!;
+
+    // The writer's own view of which namespace handles exist, so a put needs no lookup query. Only the
+    // writer changes namespaces; after a rollback the view is reloaded from the database.
+    private readonly HashSet<long> _liveNamespaces = [];
 
     private void PrepareWriter(SqliteConnection c)
     {
         _begin = Prepared(c, SqliteSql.BeginImmediate);
         _commit = Prepared(c, SqliteSql.Commit);
         _rollback = Prepared(c, SqliteSql.Rollback);
-        _savepoint = Prepared(c, SqliteSql.Savepoint);
-        _release = Prepared(c, SqliteSql.Release);
-        _rollbackTo = Prepared(c, SqliteSql.RollbackToSavepoint);
-        _nsExists = Prepared(c, SqliteSql.NamespaceExists, "$h");
         _upsert = Prepared(c, SqliteSql.Upsert, "$ns", "$key", "$metadata", "$expiration", "$version", "$value");
         _upsertZero = Prepared(c, SqliteSql.UpsertZeroBlob, "$ns", "$key", "$metadata", "$expiration", "$version", "$length");
         _delete = Prepared(c, SqliteSql.Delete, "$ns", "$key");
@@ -40,8 +40,7 @@ public sealed partial class SqliteKvEngine
     {
         var command = Command(c, sql);
         foreach (var name in parameters) command.Parameters.Add(new SqliteParameter(name, null));
-        // Multi-statement texts (ROLLBACK TO; RELEASE) cannot be prepared as one statement; they run unprepared.
-        if (!sql.TrimEnd().TrimEnd(';').Contains(';', StringComparison.Ordinal)) command.Prepare();
+        command.Prepare();
         return command;
     }
 
@@ -59,51 +58,129 @@ public sealed partial class SqliteKvEngine
         WriteAsync(new TrimChanges(upToVersion)).ContinueWith(t => t.Result.Changed, cancellationToken, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
-    /// Drains whatever is queued (up to the batch limits) into one transaction, commits it with one fsync,
-    /// and only then completes the callers and publishes the new state.
+    /// Stage one of group commit. Opens a transaction and applies whatever is queued; while the previous
+    /// batch's fsync is still in flight it keeps applying writes as they arrive, and commits only once the
+    /// syncer is free (or the batch is full). Applying overlaps the fsync, and commits stay few and large,
+    /// so the pages every commit rewrites (index roots, the log's tail, the head) are written once per group.
     /// </summary>
     private async Task RunWriterAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<PendingWrite>(_options.MaxBatchWrites);
-        while (await reader.WaitToReadAsync())
+        Task syncing = Task.CompletedTask;
+        Task<bool>? arrival = null;
+        try
         {
-            batch.Clear();
-            long bytes = 0;
-            while (batch.Count < _options.MaxBatchWrites && bytes < _options.MaxBatchBytes && reader.TryRead(out var next))
+            while (arrival is null ? await reader.WaitToReadAsync() : await arrival)
             {
-                batch.Add(next);
-                bytes += next.Bytes;
+                arrival = null;
+                var batch = new List<PendingWrite>(64);
+                long head = _head, bytes = 0;
+                Exception? failure = null;
+                try
+                {
+                    _begin.ExecuteNonQuery();
+                    while (true)
+                    {
+                        while (batch.Count < _options.MaxBatchWrites && bytes < _options.MaxBatchBytes && reader.TryRead(out var next))
+                        {
+                            batch.Add(next);
+                            bytes += next.Bytes;
+                            (next.Result, next.Publish) = Apply(next.Command, ref head);
+                        }
+                        if (syncing.IsCompleted || batch.Count >= _options.MaxBatchWrites || bytes >= _options.MaxBatchBytes) break;
+                        arrival ??= reader.WaitToReadAsync().AsTask();
+                        if (await Task.WhenAny(arrival, syncing) != arrival) break;
+                        if (!await arrival) break;
+                        arrival = null;
+                    }
+                    if (head != _head)
+                    {
+                        _writeHead.Parameters[0].Value = head;
+                        _writeHead.ExecuteNonQuery();
+                    }
+                    _commit.ExecuteNonQuery();
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                    Rollback();
+                }
+                if (failure is null)
+                {
+                    syncing = Committed(batch, head);
+                    continue;
+                }
+                // One command faulted: retry each alone, so it fails by itself and its neighbours land.
+                foreach (var pending in batch)
+                    if (TryCommit([pending], out var error) is { } committed) syncing = committed;
+                    else pending.Done.TrySetException(error!);
             }
-            CommitBatch(batch);
+        }
+        finally
+        {
+            _synced.Writer.TryComplete();
         }
     }
 
-    private void CommitBatch(List<PendingWrite> batch)
+    /// <summary>
+    /// Stage two: one fdatasync of the WAL makes every batch committed before it durable; only then are
+    /// their writers acknowledged. Nothing is acknowledged, and the durable head never passes, a change
+    /// that is not on disk.
+    /// </summary>
+    private async Task RunSyncerAsync()
     {
-        long headBefore = _head;
-        long head = headBefore;
+        var reader = _synced.Reader;
+        var ready = new List<CommittedBatch>();
+        while (await reader.WaitToReadAsync())
+        {
+            ready.Clear();
+            while (reader.TryRead(out var committed)) ready.Add(committed);
+            Exception? failure = null;
+            try
+            {
+                if (_options.Durable) NativeFile.FlushData(_wal!);
+            }
+            catch (IOException e)
+            {
+                failure = e;
+            }
+            foreach (var committed in ready)
+            {
+                if (failure is null) Volatile.Write(ref _durableHead, committed.Head);
+                foreach (var pending in committed.Writes)
+                {
+                    if (failure is null) pending.Done.TrySetResult(pending.Result!);
+                    else pending.Done.TrySetException(new IOException("The write was committed but could not be made durable (fsync failed).", failure));
+                }
+                committed.Synced.TrySetResult();
+            }
+        }
+    }
+
+    private sealed record CommittedBatch(List<PendingWrite> Writes, long Head)
+    {
+        public TaskCompletionSource Synced { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Publishes a committed batch to readers and hands it to the syncer; the task completes once it is durable.</summary>
+    private Task Committed(List<PendingWrite> batch, long head)
+    {
+        Volatile.Write(ref _head, head);
+        foreach (var pending in batch) pending.Publish?.Invoke();
+        var committed = new CommittedBatch(batch, head);
+        _synced.Writer.TryWrite(committed);
+        return committed.Synced.Task;
+    }
+
+    /// <summary>Applies and commits a batch in one transaction; null (with the error) when it was rolled back.</summary>
+    private Task? TryCommit(List<PendingWrite> batch, out Exception? error)
+    {
+        long head = _head;
         try
         {
             _begin.ExecuteNonQuery();
-            foreach (var pending in batch)
-            {
-                _savepoint.ExecuteNonQuery();
-                long headAtCommand = head;
-                try
-                {
-                    (pending.Result, pending.Publish) = Apply(pending.Command, ref head);
-                    _release.ExecuteNonQuery();
-                }
-                catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
-                {
-                    // One failed command must not take the rest of the batch down with it.
-                    _rollbackTo.ExecuteNonQuery();
-                    head = headAtCommand;
-                    pending.Done.TrySetException(e);
-                }
-            }
-            if (head != headBefore)
+            foreach (var pending in batch) (pending.Result, pending.Publish) = Apply(pending.Command, ref head);
+            if (head != _head)
             {
                 _writeHead.Parameters[0].Value = head;
                 _writeHead.ExecuteNonQuery();
@@ -112,17 +189,18 @@ public sealed partial class SqliteKvEngine
         }
         catch (Exception e)
         {
-            try { _rollback.ExecuteNonQuery(); } catch (SqliteException) { /* the transaction may already be gone */ }
-            foreach (var pending in batch) pending.Done.TrySetException(e);
-            return;
+            Rollback();
+            error = e;
+            return null;
         }
-        Volatile.Write(ref _head, head);
-        foreach (var pending in batch)
-        {
-            if (pending.Result is null) continue;
-            pending.Publish?.Invoke();
-            pending.Done.TrySetResult(pending.Result);
-        }
+        error = null;
+        return Committed(batch, head);
+    }
+
+    private void Rollback()
+    {
+        try { _rollback.ExecuteNonQuery(); } catch (SqliteException) { /* the transaction may already be gone */ }
+        ReloadLiveNamespaces();
     }
 
     private (WriteResult, Action?) Apply(WriteCommand command, ref long head) => command switch
@@ -138,10 +216,14 @@ public sealed partial class SqliteKvEngine
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown write command."),
     };
 
-    private bool NamespaceStillExists(long handle)
+    private bool NamespaceStillExists(long handle) => _liveNamespaces.Contains(handle);
+
+    private void ReloadLiveNamespaces()
     {
-        _nsExists.Parameters[0].Value = handle;
-        return _nsExists.ExecuteScalar() is not null;
+        _liveNamespaces.Clear();
+        using var cmd = Command(_writer!, SqliteSql.LoadNamespaceHandles);
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) _liveNamespaces.Add(r.GetInt64(0));
     }
 
     private WriteResult ApplyPut(PutEntries c, ref long head)
@@ -158,9 +240,13 @@ public sealed partial class SqliteKvEngine
             cmd.Parameters[3].Value = (object?)entry.Expiration ?? DBNull.Value;
             cmd.Parameters[4].Value = version;
             cmd.Parameters[5].Value = large ? entry.Value.Length : entry.Value.ToArray();
-            long rowId = (long)cmd.ExecuteScalar()!;
-            if (large)
+            if (!large)
             {
+                cmd.ExecuteNonQuery();
+            }
+            else
+            {
+                long rowId = (long)cmd.ExecuteScalar()!;
                 // Stream the value into the zero-filled blob, segment by segment: never one 25 MiB copy.
                 using var blob = new SqliteBlob(_writer!, "entries", "value", rowId);
                 foreach (var segment in entry.Value.Segments) blob.Write(segment.Span);
@@ -192,6 +278,7 @@ public sealed partial class SqliteKvEngine
         if (Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null)
             return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
         long handle = Exec<long>(SqliteSql.InsertNamespace, ("$id", c.NamespaceId), ("$a", c.AccountId), ("$t", c.Title));
+        _liveNamespaces.Add(handle);
         var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title);
         return (new WriteResult(WriteStatus.Ok, 1, head, ns), () => _namespaces[ns.Id] = ns);
     }
@@ -213,6 +300,7 @@ public sealed partial class SqliteKvEngine
             return (WriteResult.Failed(WriteStatus.NamespaceNotFound, head), null);
         int removed = Exec(SqliteSql.DeleteNamespaceEntries, ("$h", handle));
         Exec(SqliteSql.DeleteNamespace, ("$h", handle));
+        _liveNamespaces.Remove(handle);
         LogChange(++head, c.NamespaceId, null, ChangeKind.NamespaceDropped, null);
         string id = c.NamespaceId;
         return (new WriteResult(WriteStatus.Ok, removed, head), () => _namespaces.TryRemove(id, out _));

@@ -15,6 +15,12 @@ public sealed class SqliteKvOptions
     /// <summary>Values up to this size are read into memory; larger ones are streamed from the file.</summary>
     public int InlineValueBytes { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// WAL pages between checkpoints. Each checkpoint copies pages into the database file and fsyncs it on
+    /// the writer; a larger interval coalesces rewrites of hot pages (docs/benchmarks.md has the measurement).
+    /// </summary>
+    public int CheckpointPages { get; init; } = 10_000;
+
     /// <summary>False only for throwaway tests: skips fsync (synchronous=OFF).</summary>
     public bool Durable { get; init; } = true;
 }

@@ -75,14 +75,10 @@ internal static class SqliteSql
     // ---- writes ----
     public const string BeginImmediate = "BEGIN IMMEDIATE;";
     public const string Rollback = "ROLLBACK;";
-    public const string Savepoint = "SAVEPOINT cmd;";
-    public const string Release = "RELEASE cmd;";
-    public const string RollbackToSavepoint = "ROLLBACK TO cmd; RELEASE cmd;";
-    public const string NamespaceExists = "SELECT 1 FROM namespaces WHERE handle = $h;";
+    public const string LoadNamespaceHandles = "SELECT handle FROM namespaces;";
     public const string Upsert = """
         INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES ($ns, $key, $metadata, $expiration, $version, $value)
-        ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value
-        RETURNING rowid;
+        ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;
         """;
     public const string UpsertZeroBlob = """
         INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES ($ns, $key, $metadata, $expiration, $version, zeroblob($length))
