@@ -18,6 +18,9 @@ public sealed class KiviOptions
     /// <summary>How often expired rows are swept out (they are invisible from the second they expire regardless).</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>WAL pages between SQLite checkpoints: larger is faster for writes, smaller bounds the tail latency a checkpoint adds.</summary>
+    public int CheckpointPages { get; set; } = 1000;
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -33,5 +36,6 @@ public sealed class KiviOptions
         ("--role", "KIVI_ROLE", "Kivi:Role"),
         ("--sweep-interval", "KIVI_SWEEP_INTERVAL", "Kivi:SweepInterval"),
         ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
+        ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),
     ];
 }

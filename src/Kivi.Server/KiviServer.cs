@@ -36,7 +36,7 @@ public static class KiviServer
         string dataFolder = Path.GetFullPath(options.Data);
         Directory.CreateDirectory(dataFolder);
 
-        var engine = new SqliteKvEngine(new SqliteKvOptions { DatabasePath = Path.Combine(dataFolder, "kivi.db"), Durable = options.Durable });
+        var engine = new SqliteKvEngine(new SqliteKvOptions { DatabasePath = Path.Combine(dataFolder, "kivi.db"), Durable = options.Durable, CheckpointPages = options.CheckpointPages });
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(KvLimits.WorkersKv);
         builder.Services.AddSingleton(engine);

@@ -19,7 +19,7 @@ public sealed class SqliteKvOptions
     /// WAL pages between checkpoints. Each checkpoint copies pages into the database file and fsyncs it on
     /// the writer; a larger interval coalesces rewrites of hot pages (docs/benchmarks.md has the measurement).
     /// </summary>
-    public int CheckpointPages { get; init; } = 10_000;
+    public int CheckpointPages { get; init; } = 1000;
 
     /// <summary>False only for throwaway tests: skips fsync (synchronous=OFF).</summary>
     public bool Durable { get; init; } = true;

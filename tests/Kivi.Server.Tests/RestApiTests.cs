@@ -46,6 +46,8 @@ public sealed class RestApiTests(KiviServerFixture server) : IClassFixture<KiviS
         Assert.Equal(KiviServerFixture.AccountId, accounts.Result[0].GetProperty("id").GetString());
         var memberships = await Send(HttpMethod.Get, "/client/v4/memberships");
         Assert.Equal(KiviServerFixture.AccountId, memberships.Result[0].GetProperty("account").GetProperty("id").GetString());
+        Assert.Equal(0, (await Send(HttpMethod.Get, "/client/v4/accounts?page=2")).Result.GetArrayLength());
+        Assert.Equal(0, (await Send(HttpMethod.Get, "/client/v4/memberships?page=2&per_page=20")).Result.GetArrayLength());
         var verify = await Send(HttpMethod.Get, "/client/v4/user/tokens/verify");
         Assert.Equal("active", verify.Result.GetProperty("status").GetString());
     }

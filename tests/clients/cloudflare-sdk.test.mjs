@@ -113,6 +113,12 @@ test("bulk: update with base64 and expiration, get with and without metadata, de
   assert.deepEqual(left, ["j"]);
 });
 
+test("accounts list ends: the SDK pages until a page is empty", async () => {
+  const accounts = [];
+  for await (const account of cf.accounts.list()) accounts.push(account.id);
+  assert.deepEqual(accounts, [account_id]);
+});
+
 test("a wrong token is refused with Cloudflare's authentication error", async () => {
   const bad = new Cloudflare({ baseURL: kivi.api, apiToken: "wrong", maxRetries: 0 });
   await assert.rejects(bad.kv.namespaces.create({ account_id, title: "nope" }), (e) => e.status === 403 && e.errors[0].code === 10000);

@@ -15,9 +15,19 @@ internal static class AccountEndpoints
         api.MapGet("/user/tokens/verify", VerifyAsync).WithMetadata(new KvOperation("verify token"));
     }
 
+    /// <summary>One page of the accounts, honouring page and per_page: clients page until a page is empty.</summary>
+    private static async Task<(IReadOnlyList<string> Page, int Total, int PageNumber, int PerPage)> PageAsync(HttpContext context, KvService kv)
+    {
+        var all = await kv.Engine.ListAccountsAsync(context.RequestAborted);
+        int page = Query.Int(context.Request.Query, "page", 1), perPage = Query.Int(context.Request.Query, "per_page", 20);
+        if (page < 1 || perPage < 1 || perPage > 1000) throw KvErrors.InvalidRequest("page must be at least 1 and per_page from 1 to 1000.");
+        long skip = (long)(page - 1) * perPage;
+        return (all.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), all.Count, page, perPage);
+    }
+
     private static async Task ListAccountsAsync(HttpContext context, KvService kv)
     {
-        var accounts = await kv.Engine.ListAccountsAsync(context.RequestAborted);
+        var (accounts, total, page, perPage) = await PageAsync(context, kv);
         await Envelope.OkAsync(context, w =>
         {
             w.WriteStartArray();
@@ -30,12 +40,12 @@ internal static class AccountEndpoints
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-        }, w => PageInfo(w, accounts.Count));
+        }, w => PageInfo(w, accounts.Count, total, page, perPage));
     }
 
     private static async Task ListMembershipsAsync(HttpContext context, KvService kv)
     {
-        var accounts = await kv.Engine.ListAccountsAsync(context.RequestAborted);
+        var (accounts, total, page, perPage) = await PageAsync(context, kv);
         await Envelope.OkAsync(context, w =>
         {
             w.WriteStartArray();
@@ -54,7 +64,7 @@ internal static class AccountEndpoints
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-        }, w => PageInfo(w, accounts.Count));
+        }, w => PageInfo(w, accounts.Count, total, page, perPage));
     }
 
     private static Task VerifyAsync(HttpContext context) => Envelope.OkAsync(context, w =>
@@ -65,13 +75,14 @@ internal static class AccountEndpoints
         w.WriteEndObject();
     });
 
-    private static void PageInfo(System.Text.Json.Utf8JsonWriter w, int count)
+    private static void PageInfo(System.Text.Json.Utf8JsonWriter w, int count, int total, int page, int perPage)
     {
         w.WriteStartObject();
-        w.WriteNumber("page", 1);
-        w.WriteNumber("per_page", Math.Max(count, 20));
+        w.WriteNumber("page", page);
+        w.WriteNumber("per_page", perPage);
         w.WriteNumber("count", count);
-        w.WriteNumber("total_count", count);
+        w.WriteNumber("total_count", total);
+        w.WriteNumber("total_pages", (total + perPage - 1) / perPage);
         w.WriteEndObject();
     }
 }

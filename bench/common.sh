@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Shared helpers for the side-by-side load benchmarks: install the peers, build Kivi, start it.
+set -euo pipefail
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+ACCOUNT=b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0
+TOKEN=bench-token
+WORK=$(mktemp -d /tmp/kivi-bench.XXXXXX)
+KIVI_PID=""
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need() { # need COMMAND DEBIAN-PACKAGE
+  command -v "$1" >/dev/null && return
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2
+}
+
+build_kivi() {
+  dotnet build "$BENCH_ROOT/src/Kivi.Server" -c Release -nologo -v quiet >&2
+}
+
+start_kivi() { # start_kivi PORT [extra args]; durable (fsync) like any production node
+  local port=$1; shift
+  rm -rf "$WORK/kivi-data"
+  dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$port" \
+    --data "$WORK/kivi-data" --admin-token "$TOKEN" --account-id "$ACCOUNT" --Logging:LogLevel:Default=Warning "$@" >"$WORK/kivi.log" 2>&1 &
+  KIVI_PID=$!
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+  cat "$WORK/kivi.log" >&2; exit 1
+}
+
+stop_kivi() { [ -n "$KIVI_PID" ] && kill "$KIVI_PID" 2>/dev/null && wait "$KIVI_PID" 2>/dev/null; KIVI_PID=""; }
+
+create_namespace() { # create_namespace PORT TITLE -> prints the id
+  curl -sf -X POST "http://127.0.0.1:$1/client/v4/accounts/$ACCOUNT/storage/kv/namespaces" \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "{\"title\":\"$2\"}" |
+    sed -E 's/.*"id":"([0-9a-f]{32})".*/\1/'
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# wrk's "Requests/sec" and p99 (in ms) from its --latency output
+wrk_rps() { awk '/Requests\/sec/ {print $2}'; }
+wrk_p99_ms() { awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'; }
+
+cleanup() { stop_kivi; rm -rf "$WORK"; }
+trap cleanup EXIT
