@@ -13,7 +13,6 @@ public static class KvErrors
     public static KvException KeyTooLong(int bytes, int max) => new(414, KvErrorCode.InvalidKey, $"UTF-8 encoded length of {N(bytes)} exceeds key length limit of {N(max)}.");
     public static KvException KeyNotDecodable() => new(400, KvErrorCode.InvalidKey, "Could not URL-decode key name");
     public static KvException KeyNotUtf8() => new(400, KvErrorCode.InvalidKey, "Key name is not valid UTF-8 (unpaired surrogate or invalid byte sequence)");
-    public static KvException KeyMissing() => new(400, KvErrorCode.InvalidKey, "Key names must not be empty");
 
     public static KvException ValueTooLarge(long bytes, long max) => new(413, KvErrorCode.ValueTooLarge, $"Value length of {N(bytes)} exceeds limit of {N(max)}.");
     public static KvException ValueMissing() => new(400, KvErrorCode.InvalidRequest, "A value is required: send it as the request body or as the multipart part named \"value\".");

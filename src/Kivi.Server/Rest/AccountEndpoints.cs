@@ -28,43 +28,33 @@ internal static class AccountEndpoints
     private static async Task ListAccountsAsync(HttpContext context, KvService kv)
     {
         var (accounts, total, page, perPage) = await PageAsync(context, kv);
-        await Envelope.OkAsync(context, w =>
+        await Envelope.OkArrayAsync(context, accounts, static (w, id) =>
         {
-            w.WriteStartArray();
-            foreach (var id in accounts)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", id);
-                w.WriteString("name", $"Kivi account {id}");
-                w.WriteString("type", "standard");
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-        }, w => PageInfo(w, accounts.Count, total, page, perPage));
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            w.WriteString("name", $"Kivi account {id}");
+            w.WriteString("type", "standard");
+            w.WriteEndObject();
+        }, Envelope.PageInfo(page, perPage, accounts.Count, total));
     }
 
     private static async Task ListMembershipsAsync(HttpContext context, KvService kv)
     {
         var (accounts, total, page, perPage) = await PageAsync(context, kv);
-        await Envelope.OkAsync(context, w =>
+        await Envelope.OkArrayAsync(context, accounts, static (w, id) =>
         {
-            w.WriteStartArray();
-            foreach (var id in accounts)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", id);
-                w.WriteString("status", "accepted");
-                w.WriteStartObject("account");
-                w.WriteString("id", id);
-                w.WriteString("name", $"Kivi account {id}");
-                w.WriteEndObject();
-                w.WriteStartArray("roles");
-                w.WriteStringValue("Administrator");
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            w.WriteString("status", "accepted");
+            w.WriteStartObject("account");
+            w.WriteString("id", id);
+            w.WriteString("name", $"Kivi account {id}");
+            w.WriteEndObject();
+            w.WriteStartArray("roles");
+            w.WriteStringValue("Administrator");
             w.WriteEndArray();
-        }, w => PageInfo(w, accounts.Count, total, page, perPage));
+            w.WriteEndObject();
+        }, Envelope.PageInfo(page, perPage, accounts.Count, total));
     }
 
     private static Task VerifyAsync(HttpContext context) => Envelope.OkAsync(context, w =>
@@ -74,15 +64,4 @@ internal static class AccountEndpoints
         w.WriteString("status", "active");
         w.WriteEndObject();
     });
-
-    private static void PageInfo(System.Text.Json.Utf8JsonWriter w, int count, int total, int page, int perPage)
-    {
-        w.WriteStartObject();
-        w.WriteNumber("page", page);
-        w.WriteNumber("per_page", perPage);
-        w.WriteNumber("count", count);
-        w.WriteNumber("total_count", total);
-        w.WriteNumber("total_pages", (total + perPage - 1) / perPage);
-        w.WriteEndObject();
-    }
 }

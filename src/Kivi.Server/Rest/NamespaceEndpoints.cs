@@ -48,21 +48,7 @@ internal static class NamespaceEndpoints
             var other => throw KvErrors.InvalidRequest($"direction must be \"asc\" or \"desc\", not \"{other}\"."),
         };
         var result = await kv.ListNamespacesAsync(account_id, page, perPage, order, descending, context.RequestAborted);
-        await Envelope.OkAsync(context, w =>
-        {
-            w.WriteStartArray();
-            foreach (var ns in result.Items) Write(w, ns);
-            w.WriteEndArray();
-        }, w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("page", page);
-            w.WriteNumber("per_page", perPage);
-            w.WriteNumber("count", result.Items.Count);
-            w.WriteNumber("total_count", result.TotalCount);
-            w.WriteNumber("total_pages", (result.TotalCount + perPage - 1) / perPage);
-            w.WriteEndObject();
-        });
+        await Envelope.OkArrayAsync(context, result.Items, Write, Envelope.PageInfo(page, perPage, result.Items.Count, result.TotalCount));
     }
 
     private static async Task CreateAsync(HttpContext context, KvService kv, string account_id)

@@ -82,12 +82,7 @@ internal static class ValueEndpoints
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
         var q = context.Request.Query;
         var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
-        await Envelope.OkAsync(context, w =>
-        {
-            w.WriteStartArray();
-            foreach (var entry in page.Keys) WriteKey(w, entry);
-            w.WriteEndArray();
-        }, w =>
+        await Envelope.OkArrayAsync(context, page.Keys, WriteKey, w =>
         {
             w.WriteStartObject();
             w.WriteNumber("count", page.Keys.Count);
