@@ -59,6 +59,9 @@ public static class KiviServer
     private static void MapApi(WebApplication app, TokenAuthenticator tokens)
     {
         app.MapGet("/healthz", () => Results.Text("ok"));
+        // workerd's external KV service: every request names its namespace in an injected header.
+        var bindingHandler = ActivatorUtilities.CreateInstance<Binding.BindingHandler>(app.Services, tokens);
+        app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace), binding => binding.Run(bindingHandler.InvokeAsync));
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/client/v4"), api =>
         {
             api.UseMiddleware<ErrorMiddleware>();

@@ -106,6 +106,9 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     public ValueTask<KvNamespace?> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(_namespaces.TryGetValue(namespaceId, out var ns) && ns.AccountId == accountId ? ns : null);
 
+    public ValueTask<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_namespaces.GetValueOrDefault(namespaceId));
+
     public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken)
     {
         var all = _namespaces.Values.Where(n => n.AccountId == accountId).ToList();

@@ -16,6 +16,9 @@ public interface IKvEngine : IAsyncDisposable
     ValueTask<IReadOnlyList<string>> ListAccountsAsync(CancellationToken cancellationToken);
 
     ValueTask<KvNamespace?> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken);
+    /// <summary>Finds a namespace by its id alone (the binding protocol names only the namespace).</summary>
+    ValueTask<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken);
+
     ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken);
 
     /// <summary>Reads an entry unless it is missing or expired at <paramref name="now"/>.</summary>

@@ -48,14 +48,14 @@ internal static class BulkEndpoints
         {
             w.WriteStartObject();
             w.WriteStartObject("values");
-            WriteValues(w, results, type, request.WithMetadata);
+            WriteValues(w, results, type, request.WithMetadata, withExpiration: true);
             w.WriteEndObject();
             w.WriteEndObject();
         });
     }
 
     /// <summary>Writes each key's value (and metadata when asked), null for a missing key; shared with the binding protocol.</summary>
-    internal static void WriteValues(Utf8JsonWriter w, IReadOnlyList<BulkGetResult> results, BulkGetType type, bool withMetadata)
+    internal static void WriteValues(Utf8JsonWriter w, IReadOnlyList<BulkGetResult> results, BulkGetType type, bool withMetadata, bool withExpiration)
     {
         foreach (var result in results)
         {
@@ -77,7 +77,7 @@ internal static class BulkEndpoints
                 w.WritePropertyName("metadata");
                 if (result.Metadata is null) w.WriteNullValue();
                 else w.WriteRawValue(result.Metadata, skipInputValidation: true);
-                if (result.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
+                if (withExpiration && result.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
                 w.WriteEndObject();
             }
         }

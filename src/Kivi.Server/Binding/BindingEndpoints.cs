@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Kivi.Core;
+using Kivi.Core.Storage;
+using Kivi.Protocol;
+using Kivi.Server.Rest;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Kivi.Server.Binding;
+
+/// <summary>
+/// The KV protocol workerd speaks to an external service: <c>GET|PUT|DELETE /&lt;key&gt;?urlencoded=true</c>,
+/// <c>GET /?key_count_limit=&amp;prefix=&amp;cursor=</c> and <c>POST /bulk/get</c>. The namespace comes from
+/// the injected <c>X-Kivi-Namespace</c> header.
+/// </summary>
+internal static class BindingEndpoints
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static async Task HandleAsync(HttpContext context, KvNamespace ns, KvService kv)
+    {
+        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "/";
+        int query = target.IndexOf('?', StringComparison.Ordinal);
+        string path = query >= 0 ? target[..query] : target;
+        string method = context.Request.Method;
+        if (path == "/bulk/get" && HttpMethods.IsPost(method)) await BulkGetAsync(context, ns, kv);
+        else if (path == "/" && HttpMethods.IsGet(method)) await ListAsync(context, ns, kv);
+        else if (path.Length > 1 && path[0] == '/')
+        {
+            string key = RawKey.Decode(path.AsSpan(1));
+            if (HttpMethods.IsGet(method)) await GetAsync(context, ns, kv, key);
+            else if (HttpMethods.IsPut(method)) await PutAsync(context, ns, kv, key);
+            else if (HttpMethods.IsDelete(method)) await kv.DeleteAsync(ns, key);
+            else throw new KvException(405, KvErrorCode.NoRoute, "Method Not Allowed");
+        }
+        else throw new KvException(404, KvErrorCode.NoRoute, "Not Found");
+    }
+
+    private static async Task GetAsync(HttpContext context, KvNamespace ns, KvService kv, string key)
+    {
+        if (Query.Text(context.Request.Query, "cache_ttl") is { } cacheTtl) Expiration.ParseCacheTtl(cacheTtl, kv.Limits);
+        await using var value = await kv.GetAsync(ns, key, context.RequestAborted);
+        var response = context.Response;
+        if (value is null)
+        {
+            BindingErrors.SetStatus(context, 404, "Not Found");
+            return;
+        }
+        response.ContentLength = value.Length;
+        response.ContentType = "application/octet-stream";
+        ValueEndpoints.SetVersion(response, value.Version);
+        if (value.Metadata is { } metadata) response.Headers[KiviHeaders.CfKvMetadata] = metadata;
+        if (value.Expiration is { } expiration) response.Headers[KiviHeaders.CfExpiration] = expiration.ToString(CultureInfo.InvariantCulture);
+        await value.CopyToAsync(response.Body, context.RequestAborted);
+    }
+
+    private static async Task PutAsync(HttpContext context, KvNamespace ns, KvService kv, string key)
+    {
+        var limits = kv.Limits;
+        using var value = await RequestBody.ReadAsync(context, limits.MaxValueBytes, n => KvErrors.ValueTooLarge(n, limits.MaxValueBytes));
+        string? metadata = context.Request.Headers[KiviHeaders.CfKvMetadata];
+        var q = context.Request.Query;
+        long version = await kv.PutAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"),
+            metadata is null ? default : Encoding.UTF8.GetBytes(metadata)));
+        ValueEndpoints.SetVersion(context.Response, version);
+    }
+
+    /// <summary>Metadata goes back as a JSON string, which workerd parses; the cursor only when incomplete.</summary>
+    private static async Task ListAsync(HttpContext context, KvNamespace ns, KvService kv)
+    {
+        var q = context.Request.Query;
+        var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "key_count_limit"), Query.Text(q, "cursor"), 1, context.RequestAborted);
+        await WriteJsonAsync(context, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("keys");
+            foreach (var entry in page.Keys)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", entry.Key.AsSpan());
+                if (entry.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
+                if (entry.Metadata is { } metadata) w.WriteString("metadata", metadata);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteBoolean("list_complete", page.ListComplete);
+            if (page.Cursor is { } cursor) w.WriteString("cursor", cursor);
+            w.WriteNull("cacheStatus");
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>A JSON object keyed by name, which workerd turns into the Map a Worker sees.</summary>
+    private static async Task BulkGetAsync(HttpContext context, KvNamespace ns, KvService kv)
+    {
+        var request = await RequestBody.ReadJsonAsync(context, 1024 * 1024, n => KvErrors.InvalidRequest("The bulk get request body is too large."), KiviProtocolJsonContext.Default.BulkGetRequest);
+        if (request.CacheTtl is { ValueKind: JsonValueKind.String or JsonValueKind.Number } cacheTtl)
+            Expiration.ParseCacheTtl(cacheTtl.ValueKind == JsonValueKind.String ? cacheTtl.GetString()! : cacheTtl.GetRawText(), kv.Limits);
+        var type = KvService.ParseBulkGetType(request.Type);
+        var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);
+        await WriteJsonAsync(context, w =>
+        {
+            w.WriteStartObject();
+            BulkEndpoints.WriteValues(w, results, type, request.WithMetadata, withExpiration: false);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    {
+        context.Response.ContentType = "application/json";
+        using (var w = new Utf8JsonWriter(context.Response.BodyWriter, WriterOptions)) write(w);
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+}

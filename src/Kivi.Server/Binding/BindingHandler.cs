@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Kivi.Core;
+using Kivi.Protocol;
+using Kivi.Server.Rest;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Kivi.Server.Binding;
+
+/// <summary>Serves a request that carries <c>X-Kivi-Namespace</c> as workerd's KV binding protocol.</summary>
+internal sealed class BindingHandler(TokenAuthenticator tokens, KvService kv, ILogger<BindingHandler> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            string? header = context.Request.Headers.Authorization;
+            if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                await BindingErrors.WriteAsync(context, 401, "Authentication error");
+                return;
+            }
+            if (!tokens.IsAdmin(header.AsSpan(7).Trim()))
+            {
+                await BindingErrors.WriteAsync(context, 403, "Authentication error");
+                return;
+            }
+            var ns = await kv.FindNamespaceAsync(context.Request.Headers[KiviHeaders.Namespace].ToString(), context.RequestAborted);
+            await BindingEndpoints.HandleAsync(context, ns, kv);
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            var (status, message) = e switch
+            {
+                KvException k => (k.StatusCode, k.Message),
+                JsonException j => (400, $"Malformed JSON in request body: {j.Message}"),
+                BadHttpRequestException b => (b.StatusCode, b.Message),
+                OperationCanceledException => (499, "Client Closed Request"),
+                _ => (500, "Internal Server Error"),
+            };
+            if (status >= 500) Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
+            await BindingErrors.WriteAsync(context, status, message);
+        }
+    }
+}
