@@ -50,5 +50,11 @@ public static class KvErrors
     public static KvException NamespaceLimitReached(int max) => new(400, KvErrorCode.InvalidNamespace, $"The account has reached its limit of {N(max)} namespaces.");
     public static KvException AccountNotFound(string id) => new(404, KvErrorCode.NoRoute, $"Could not route to account {id}, perhaps your object identifier is invalid?");
 
+    public static KvException TokenNotFound() => new(404, KvErrorCode.TokenNotFound, "token not found");
+    public static KvException TokenNameInvalid() => new(400, KvErrorCode.InvalidRequest, "A token name must be 1 to 120 characters.");
+    public static KvException TokenPermissionInvalid(string? given) => new(400, KvErrorCode.InvalidRequest, $"permission must be \"read\", \"write\", \"admin\" or \"replication\", not \"{given}\".");
+    public static KvException TokenNamespaceUnknown(string id) => new(400, KvErrorCode.NamespaceNotFound, $"namespace {id} is not in this account.");
+    public static KvException AccountNameInvalid() => new(400, KvErrorCode.InvalidRequest, "An account name must be 1 to 120 characters.");
+
     public static KvException InvalidRequest(string message) => new(400, KvErrorCode.InvalidRequest, message);
 }

@@ -71,15 +71,22 @@ public sealed class KvService
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
     }
 
-    /// <summary>Lists namespaces a page at a time; a page past the end is empty, as clients that page until empty expect.</summary>
-    public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, int page, int perPage, NamespaceOrder order, bool descending, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists namespaces a page at a time; a page past the end is empty, as clients that page until empty
+    /// expect. With <paramref name="visible"/>, only the namespaces it accepts are listed and counted.
+    /// </summary>
+    public async ValueTask<NamespacePage> ListNamespacesAsync(string accountId, int page, int perPage, NamespaceOrder order, bool descending, Func<KvNamespace, bool>? visible, CancellationToken cancellationToken)
     {
         if (page < 1) throw KvErrors.InvalidRequest("page must be a whole number of at least 1.");
         if (perPage < 1 || perPage > Limits.MaxNamespacesPerAccount)
             throw KvErrors.InvalidRequest($"per_page must be a whole number from 1 to {Limits.MaxNamespacesPerAccount}.");
         long skip = (long)(page - 1) * perPage;
-        if (skip > int.MaxValue) return ValueTask.FromResult(new NamespacePage([], 0));
-        return _engine.ListNamespacesAsync(accountId, order, descending, (int)skip, perPage, cancellationToken);
+        if (visible is null)
+            return skip > int.MaxValue ? new NamespacePage([], 0) : await _engine.ListNamespacesAsync(accountId, order, descending, (int)skip, perPage, cancellationToken);
+        // An account holds at most MaxNamespacesPerAccount namespaces: filter them all, then page.
+        var all = await _engine.ListNamespacesAsync(accountId, order, descending, 0, int.MaxValue, cancellationToken);
+        var shown = all.Items.Where(visible).ToArray();
+        return new NamespacePage(shown.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), shown.Length);
     }
 
     private string CheckTitle(string? title)

@@ -33,6 +33,8 @@ public static class KvErrorCode
     public const int NotJson = 10027;
     /// <summary>A conditional write whose precondition failed (Kivi's addition).</summary>
     public const int PreconditionFailed = 10050;
+    /// <summary>No token with that id in the account.</summary>
+    public const int TokenNotFound = 10060;
     /// <summary>An unexpected server fault.</summary>
     public const int InternalError = 10500;
 }

@@ -43,6 +43,7 @@ public static class KiviServer
         builder.Services.AddSingleton<IKvEngine>(engine);
         builder.Services.AddSingleton<IKvMaintenance>(engine);
         builder.Services.AddSingleton<KvService>();
+        builder.Services.AddSingleton<Kivi.Core.Access.TokenService>();
         builder.Services.AddHostedService<ExpirationSweeper>();
 
         var app = builder.Build();
@@ -52,7 +53,7 @@ public static class KiviServer
         string accountId = await ResolveAccountAsync(engine, options);
         Log.Started(logger, options.Role, dataFolder, accountId);
 
-        MapApi(app, new TokenAuthenticator(adminToken));
+        MapApi(app, new TokenAuthenticator(adminToken, app.Services.GetRequiredService<Kivi.Core.Access.TokenService>()));
         return app;
     }
 
@@ -78,6 +79,7 @@ public static class KiviServer
         });
         var api = app.MapGroup("/client/v4");
         AccountEndpoints.Map(api);
+        TokenEndpoints.Map(api);
         var namespaces = api.MapGroup("/accounts/{account_id}/storage/kv/namespaces");
         NamespaceEndpoints.Map(namespaces);
         ValueEndpoints.Map(namespaces);

@@ -1,3 +1,4 @@
+using Kivi.Core.Access;
 using Kivi.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -211,6 +212,9 @@ public sealed partial class SqliteKvEngine
         RenameNamespace c => ApplyRenameNamespace(c, head),
         DeleteNamespace c => ApplyDeleteNamespace(c, ref head),
         EnsureAccount c => ApplyEnsureAccount(c, head),
+        CreateToken c => ApplyCreateToken(c, head),
+        RollToken c => ApplyRollToken(c, head),
+        RevokeToken c => ApplyRevokeToken(c, head),
         PurgeExpired c => (ApplyPurge(c, ref head), null),
         TrimChanges c => (new WriteResult(WriteStatus.Ok, Exec(SqliteSql.TrimChanges, ("$v", c.UpToVersion)), head), null),
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown write command."),
@@ -311,6 +315,41 @@ public sealed partial class SqliteKvEngine
         Exec(SqliteSql.InsertAccount, ("$id", c.AccountId), ("$name", c.Name));
         string id = c.AccountId;
         return (new WriteResult(WriteStatus.Ok, 1, head), () => _accounts[id] = 0);
+    }
+
+    private (WriteResult, Action?) ApplyCreateToken(CreateToken c, long head)
+    {
+        var t = c.Token;
+        Exec(SqliteSql.InsertToken, ("$id", t.Id), ("$a", t.AccountId), ("$name", t.Name), ("$p", (int)t.Permission),
+            ("$ns", t.Namespaces is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(t.Namespaces.ToArray(), SqliteJsonContext.Default.StringArray)),
+            ("$issued", t.IssuedOn), ("$hash", t.Hash));
+        return (new WriteResult(WriteStatus.Ok, 1, head, Token: t), () => _tokensByHash[Convert.ToHexString(t.Hash)] = t);
+    }
+
+    /// <summary>The token as the open transaction sees it (the published view may lag a roll earlier in this group).</summary>
+    private KvToken? CurrentToken(string accountId, string tokenId) =>
+        Exec<byte[]?>(SqliteSql.TokenHash, ("$id", tokenId), ("$a", accountId)) is { } hash &&
+        _tokensByHash.Values.FirstOrDefault(t => t.Id == tokenId && t.AccountId == accountId) is { } known
+            ? known with { Hash = hash }
+            : null;
+
+    private (WriteResult, Action?) ApplyRollToken(RollToken c, long head)
+    {
+        if (CurrentToken(c.AccountId, c.TokenId) is not { } old) return (WriteResult.Failed(WriteStatus.TokenNotFound, head), null);
+        Exec(SqliteSql.UpdateTokenHash, ("$hash", c.Hash), ("$id", c.TokenId), ("$a", c.AccountId));
+        var rolled = old with { Hash = c.Hash };
+        return (new WriteResult(WriteStatus.Ok, 1, head, Token: rolled), () =>
+        {
+            _tokensByHash.TryRemove(Convert.ToHexString(old.Hash), out _);
+            _tokensByHash[Convert.ToHexString(rolled.Hash)] = rolled;
+        });
+    }
+
+    private (WriteResult, Action?) ApplyRevokeToken(RevokeToken c, long head)
+    {
+        if (CurrentToken(c.AccountId, c.TokenId) is not { } old) return (WriteResult.Failed(WriteStatus.TokenNotFound, head), null);
+        Exec(SqliteSql.DeleteToken, ("$id", c.TokenId), ("$a", c.AccountId));
+        return (new WriteResult(WriteStatus.Ok, 1, head, Token: old), () => _tokensByHash.TryRemove(Convert.ToHexString(old.Hash), out _));
     }
 
     private WriteResult ApplyPurge(PurgeExpired c, ref long head)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Kivi.Core.Access;
 using Kivi.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -20,6 +21,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     // Published views, replaced by the writer after each commit; readers never see uncommitted state.
     private readonly ConcurrentDictionary<string, KvNamespace> _namespaces = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _accounts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, KvToken> _tokensByHash = new(StringComparer.Ordinal);
     private readonly Channel<CommittedBatch> _synced = Channel.CreateUnbounded<CommittedBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private long _head;
     private long _durableHead;
@@ -72,6 +74,15 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
                 var ns = new KvNamespace(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3));
                 _namespaces[ns.Id] = ns;
             }
+        using (var cmd = Command(_writer, SqliteSql.LoadTokens))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+            {
+                var token = new KvToken(r.GetString(0), r.GetString(1), r.GetString(2), (TokenPermission)r.GetInt32(3),
+                    r.IsDBNull(4) ? null : System.Text.Json.JsonSerializer.Deserialize(r.GetString(4), SqliteJsonContext.Default.StringArray),
+                    r.GetInt64(5), r.GetFieldValue<byte[]>(6));
+                _tokensByHash[Convert.ToHexString(token.Hash)] = token;
+            }
         PrepareWriter(_writer);
         ReloadLiveNamespaces();
         _writerLoop = Task.Run(RunWriterAsync, CancellationToken.None);
@@ -105,6 +116,12 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
 
     public ValueTask<KvNamespace?> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(_namespaces.TryGetValue(namespaceId, out var ns) && ns.AccountId == accountId ? ns : null);
+
+    public ValueTask<KvToken?> FindTokenAsync(byte[] hash, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_tokensByHash.GetValueOrDefault(Convert.ToHexString(hash)));
+
+    public ValueTask<IReadOnlyList<KvToken>> ListTokensAsync(string accountId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<KvToken>>(_tokensByHash.Values.Where(t => t.AccountId == accountId).OrderBy(t => t.IssuedOn).ThenBy(t => t.Id, StringComparer.Ordinal).ToArray());
 
     public ValueTask<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(_namespaces.GetValueOrDefault(namespaceId));

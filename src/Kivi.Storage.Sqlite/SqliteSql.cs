@@ -44,11 +44,27 @@ internal static class SqliteSql
             kind INTEGER NOT NULL,
             expiration INTEGER);
         """,
+        // 2: scoped tokens, stored by the SHA-256 of their value.
+        """
+        CREATE TABLE tokens (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            permission INTEGER NOT NULL,
+            namespaces TEXT,
+            issued_on INTEGER NOT NULL,
+            hash BLOB NOT NULL UNIQUE) WITHOUT ROWID;
+        """,
     ];
 
     public const string ReadHead = "SELECT value FROM meta WHERE name = 'head_version';";
     public const string WriteHead = "UPDATE meta SET value = $v WHERE name = 'head_version';";
     public const string LoadAccounts = "SELECT id FROM accounts;";
+    public const string LoadTokens = "SELECT id, account_id, name, permission, namespaces, issued_on, hash FROM tokens;";
+    public const string InsertToken = "INSERT INTO tokens (id, account_id, name, permission, namespaces, issued_on, hash) VALUES ($id, $a, $name, $p, $ns, $issued, $hash);";
+    public const string TokenHash = "SELECT hash FROM tokens WHERE id = $id AND account_id = $a;";
+    public const string UpdateTokenHash = "UPDATE tokens SET hash = $hash WHERE id = $id AND account_id = $a;";
+    public const string DeleteToken = "DELETE FROM tokens WHERE id = $id AND account_id = $a;";
     public const string LoadNamespaces = "SELECT handle, id, account_id, title FROM namespaces;";
 
     // ---- reads ----

@@ -489,15 +489,15 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Namespaces_list_in_pages_by_id_or_title_and_a_page_past_the_end_is_empty()
     {
         foreach (var t in new[] { "delta", "alpha", "charlie", "bravo" }) await Kv.CreateNamespaceAsync(Account, t, CancellationToken.None);
-        var byTitle = await Kv.ListNamespacesAsync(Account, 1, 3, NamespaceOrder.Title, false, CancellationToken.None);
+        var byTitle = await Kv.ListNamespacesAsync(Account, 1, 3, NamespaceOrder.Title, false, null, CancellationToken.None);
         Assert.Equal(["alpha", "bravo", "charlie"], byTitle.Items.Select(n => n.Title));
         Assert.Equal(5, byTitle.TotalCount);
-        var second = await Kv.ListNamespacesAsync(Account, 2, 3, NamespaceOrder.Title, false, CancellationToken.None);
+        var second = await Kv.ListNamespacesAsync(Account, 2, 3, NamespaceOrder.Title, false, null, CancellationToken.None);
         Assert.Equal(["conformance", "delta"], second.Items.Select(n => n.Title));
-        Assert.Empty((await Kv.ListNamespacesAsync(Account, 3, 3, NamespaceOrder.Title, false, CancellationToken.None)).Items);
-        var desc = await Kv.ListNamespacesAsync(Account, 1, 1, NamespaceOrder.Title, true, CancellationToken.None);
+        Assert.Empty((await Kv.ListNamespacesAsync(Account, 3, 3, NamespaceOrder.Title, false, null, CancellationToken.None)).Items);
+        var desc = await Kv.ListNamespacesAsync(Account, 1, 1, NamespaceOrder.Title, true, null, CancellationToken.None);
         Assert.Equal("delta", desc.Items[0].Title);
-        var byId = await Kv.ListNamespacesAsync(Account, 1, 10, NamespaceOrder.Id, false, CancellationToken.None);
+        var byId = await Kv.ListNamespacesAsync(Account, 1, 10, NamespaceOrder.Id, false, null, CancellationToken.None);
         Assert.Equal(byId.Items.Select(n => n.Id).Order(StringComparer.Ordinal), byId.Items.Select(n => n.Id));
     }
 
@@ -507,7 +507,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         const string other = "fedcba9876543210fedcba9876543210";
         await Engine.WriteAsync(new EnsureAccount(other, "other"));
         Assert.Null(await Engine.GetNamespaceAsync(other, Ns.Id, CancellationToken.None));
-        Assert.Equal(0, (await Kv.ListNamespacesAsync(other, 1, 10, NamespaceOrder.Id, false, CancellationToken.None)).TotalCount);
+        Assert.Equal(0, (await Kv.ListNamespacesAsync(other, 1, 10, NamespaceOrder.Id, false, null, CancellationToken.None)).TotalCount);
         await Refused(() => Kv.DeleteNamespaceAsync(other, Ns.Id, CancellationToken.None));
         Assert.NotNull(await Engine.GetNamespaceAsync(Account, Ns.Id, CancellationToken.None));
     }

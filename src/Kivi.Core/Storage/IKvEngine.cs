@@ -15,6 +15,11 @@ public interface IKvEngine : IAsyncDisposable
     ValueTask<bool> AccountExistsAsync(string accountId, CancellationToken cancellationToken);
     ValueTask<IReadOnlyList<string>> ListAccountsAsync(CancellationToken cancellationToken);
 
+    /// <summary>The scoped token whose value hashes to <paramref name="hash"/> (SHA-256), if any.</summary>
+    ValueTask<Access.KvToken?> FindTokenAsync(byte[] hash, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<Access.KvToken>> ListTokensAsync(string accountId, CancellationToken cancellationToken);
+
     ValueTask<KvNamespace?> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken);
     /// <summary>Finds a namespace by its id alone (the binding protocol names only the namespace).</summary>
     ValueTask<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken);

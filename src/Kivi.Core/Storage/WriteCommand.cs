@@ -20,3 +20,12 @@ public sealed record DeleteNamespace(string AccountId, string NamespaceId) : Wri
 
 /// <summary>Creates an account if it does not exist.</summary>
 public sealed record EnsureAccount(string AccountId, string Name) : WriteCommand;
+
+/// <summary>Stores a new scoped token (its hash only).</summary>
+public sealed record CreateToken(Access.KvToken Token) : WriteCommand;
+
+/// <summary>Replaces a token's hash: the old value stops working at once.</summary>
+public sealed record RollToken(string AccountId, string TokenId, byte[] Hash) : WriteCommand;
+
+/// <summary>Deletes a token.</summary>
+public sealed record RevokeToken(string AccountId, string TokenId) : WriteCommand;

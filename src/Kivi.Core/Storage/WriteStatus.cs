@@ -7,4 +7,5 @@ public enum WriteStatus
     NamespaceNotFound,
     TitleExists,
     NamespaceLimitReached,
+    TokenNotFound,
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kivi.Core;
+using Kivi.Core.Access;
 using Kivi.Protocol;
 using Kivi.Server.Rest;
 using Microsoft.AspNetCore.Http;
@@ -14,18 +15,19 @@ internal sealed class BindingHandler(TokenAuthenticator tokens, KvService kv, IL
     {
         try
         {
-            string? header = context.Request.Headers.Authorization;
-            if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            if (TokenAuthenticator.BearerToken(context.Request.Headers.Authorization) is not { } token)
             {
                 await BindingErrors.WriteAsync(context, 401, "Authentication error");
                 return;
             }
-            if (!tokens.IsAdmin(header.AsSpan(7).Trim()))
+            if (await tokens.AuthenticateAsync(token, context.RequestAborted) is not { } caller)
             {
                 await BindingErrors.WriteAsync(context, 403, "Authentication error");
                 return;
             }
             var ns = await kv.FindNamespaceAsync(context.Request.Headers[KiviHeaders.Namespace].ToString(), context.RequestAborted);
+            bool writes = HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsDelete(context.Request.Method);
+            if (!(writes ? caller.CanWrite(ns) : caller.CanRead(ns))) throw AccessErrors.Forbidden();
             await BindingEndpoints.HandleAsync(context, ns, kv);
         }
         catch (Exception e) when (!context.Response.HasStarted)

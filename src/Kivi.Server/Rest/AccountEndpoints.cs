@@ -11,6 +11,7 @@ internal static class AccountEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/accounts", ListAccountsAsync).WithMetadata(new KvOperation("list accounts"));
+        api.MapPost("/accounts", CreateAccountAsync).WithMetadata(new KvOperation("create account"));
         api.MapGet("/memberships", ListMembershipsAsync).WithMetadata(new KvOperation("list memberships"));
         api.MapGet("/user/tokens/verify", VerifyAsync).WithMetadata(new KvOperation("verify token"));
     }
@@ -18,11 +19,12 @@ internal static class AccountEndpoints
     /// <summary>One page of the accounts, honouring page and per_page: clients page until a page is empty.</summary>
     private static async Task<(IReadOnlyList<string> Page, int Total, int PageNumber, int PerPage)> PageAsync(HttpContext context, KvService kv)
     {
-        var all = await kv.Engine.ListAccountsAsync(context.RequestAborted);
+        var caller = context.Caller();
+        var all = (await kv.Engine.ListAccountsAsync(context.RequestAborted)).Where(caller.CanSeeAccount).ToArray();
         int page = Query.Int(context.Request.Query, "page", 1), perPage = Query.Int(context.Request.Query, "per_page", 20);
         if (page < 1 || perPage < 1 || perPage > 1000) throw KvErrors.InvalidRequest("page must be at least 1 and per_page from 1 to 1000.");
         long skip = (long)(page - 1) * perPage;
-        return (all.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), all.Count, page, perPage);
+        return (all.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), all.Length, page, perPage);
     }
 
     private static async Task ListAccountsAsync(HttpContext context, KvService kv)
@@ -57,10 +59,31 @@ internal static class AccountEndpoints
         }, Envelope.PageInfo(page, perPage, accounts.Count, total));
     }
 
+    /// <summary>Several accounts can live in one store; only the admin token creates them.</summary>
+    private static async Task CreateAccountAsync(HttpContext context, Kivi.Core.Access.TokenService tokens)
+    {
+        context.Require(c => c.CanCreateAccounts);
+        var body = await RequestBody.ReadJsonAsync(context, 16 * 1024, _ => KvErrors.InvalidRequest("The request body exceeds 16384 bytes."), TokenJsonContext.Default.AccountRequest);
+        string id = await tokens.CreateAccountAsync(body.Name);
+        await Envelope.OkAsync(context, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            w.WriteString("name", body.Name);
+            w.WriteString("type", "standard");
+            w.WriteEndObject();
+        });
+    }
+
+    internal sealed class AccountRequest
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("name")] public string? Name { get; set; }
+    }
+
     private static Task VerifyAsync(HttpContext context) => Envelope.OkAsync(context, w =>
     {
         w.WriteStartObject();
-        w.WriteString("id", "admin");
+        w.WriteString("id", context.Caller().TokenId);
         w.WriteString("status", "active");
         w.WriteEndObject();
     });

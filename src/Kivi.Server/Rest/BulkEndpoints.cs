@@ -23,7 +23,7 @@ internal static class BulkEndpoints
 
     private static async Task PutAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         long max = kv.Limits.MaxBulkWriteBytes;
         var items = await RequestBody.ReadJsonAsync(context, max, _ => KvErrors.BulkWriteTooLarge(max), KiviProtocolJsonContext.Default.ListBulkWriteItem);
         int count = await kv.BulkPutAsync(ns, items);
@@ -32,7 +32,7 @@ internal static class BulkEndpoints
 
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         var keys = await RequestBody.ReadJsonAsync(context, MaxKeyListBody, n => KvErrors.InvalidRequest($"The request body exceeds the limit of {MaxKeyListBody} bytes."), KiviProtocolJsonContext.Default.ListString);
         int count = await kv.BulkDeleteAsync(ns, keys);
         await WriteCountAsync(context, count);
@@ -40,7 +40,7 @@ internal static class BulkEndpoints
 
     private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var request = await RequestBody.ReadJsonAsync(context, MaxKeyListBody, n => KvErrors.InvalidRequest($"The request body exceeds the limit of {MaxKeyListBody} bytes."), KiviProtocolJsonContext.Default.BulkGetRequest);
         var type = KvService.ParseBulkGetType(request.Type);
         var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);

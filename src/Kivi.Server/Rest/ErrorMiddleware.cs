@@ -21,7 +21,10 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
         catch (Exception e) when (!context.Response.HasStarted && Classify(e) is { } error)
         {
             if (error.Status >= 500) Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
-            string op = context.GetEndpoint()?.Metadata.GetMetadata<KvOperation>()?.Name is { } name ? $"{name}: '{error.Message}'" : error.Message;
+            // Refusals read exactly as Cloudflare's ("Authentication error"); other errors name their operation.
+            string op = error.Code != KvErrorCode.AuthenticationError && context.GetEndpoint()?.Metadata.GetMetadata<KvOperation>()?.Name is { } name
+                ? $"{name}: '{error.Message}'"
+                : error.Message;
             context.Response.Clear();
             await Envelope.ErrorAsync(context, error.Status, error.Code, op);
         }

@@ -22,16 +22,29 @@ internal static class NamespaceEndpoints
         namespaces.MapDelete("/{namespace_id}", DeleteAsync).WithMetadata(new KvOperation("delete namespace"));
     }
 
-    /// <summary>Resolves the namespace of a request, checking its account first.</summary>
-    public static async ValueTask<KvNamespace> ResolveAsync(HttpContext context, KvService kv, string accountId, string namespaceId)
+    /// <summary>
+    /// Resolves the namespace of a request and checks the caller may use it so: every endpoint that
+    /// touches a namespace's data comes through here, so none can forget the check.
+    /// </summary>
+    public static async ValueTask<KvNamespace> ResolveAsync(HttpContext context, KvService kv, string accountId, string namespaceId, NamespaceAccess access)
     {
+        await CheckAccountAsync(context, kv, accountId);
+        var ns = await kv.GetNamespaceAsync(accountId, namespaceId, context.RequestAborted);
+        context.Require(c => access == NamespaceAccess.Write ? c.CanWrite(ns) : c.CanRead(ns));
+        return ns;
+    }
+
+    /// <summary>A caller of another account is refused before anything of this one is looked up.</summary>
+    public static async ValueTask CheckAccountAsync(HttpContext context, KvService kv, string accountId)
+    {
+        context.Require(c => c.CanSeeAccount(accountId));
         await kv.EnsureAccountExistsAsync(accountId, context.RequestAborted);
-        return await kv.GetNamespaceAsync(accountId, namespaceId, context.RequestAborted);
     }
 
     private static async Task ListAsync(HttpContext context, KvService kv, string account_id)
     {
-        await kv.EnsureAccountExistsAsync(account_id, context.RequestAborted);
+        await CheckAccountAsync(context, kv, account_id);
+        var caller = context.Caller();
         var q = context.Request.Query;
         int page = Query.Int(q, "page", 1);
         int perPage = Query.Int(q, "per_page", 20);
@@ -47,12 +60,13 @@ internal static class NamespaceEndpoints
             "desc" => true,
             var other => throw KvErrors.InvalidRequest($"direction must be \"asc\" or \"desc\", not \"{other}\"."),
         };
-        var result = await kv.ListNamespacesAsync(account_id, page, perPage, order, descending, context.RequestAborted);
+        var result = await kv.ListNamespacesAsync(account_id, page, perPage, order, descending, caller.IsRoot ? null : caller.Reaches, context.RequestAborted);
         await Envelope.OkArrayAsync(context, result.Items, Write, Envelope.PageInfo(page, perPage, result.Items.Count, result.TotalCount));
     }
 
     private static async Task CreateAsync(HttpContext context, KvService kv, string account_id)
     {
+        context.Require(c => c.CanManageAccount(account_id));
         var body = await ReadTitleAsync(context);
         var ns = await kv.CreateNamespaceAsync(account_id, body.Title, context.RequestAborted);
         await Envelope.OkAsync(context, w => Write(w, ns));
@@ -60,13 +74,14 @@ internal static class NamespaceEndpoints
 
     private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         await Envelope.OkAsync(context, w => Write(w, ns));
     }
 
     private static async Task RenameAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        await kv.EnsureAccountExistsAsync(account_id, context.RequestAborted);
+        await CheckAccountAsync(context, kv, account_id);
+        context.Require(c => c.CanManageAccount(account_id));
         var body = await ReadTitleAsync(context);
         var ns = await kv.RenameNamespaceAsync(account_id, namespace_id, body.Title, context.RequestAborted);
         await Envelope.OkAsync(context, w => Write(w, ns));
@@ -74,7 +89,8 @@ internal static class NamespaceEndpoints
 
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        await kv.EnsureAccountExistsAsync(account_id, context.RequestAborted);
+        await CheckAccountAsync(context, kv, account_id);
+        context.Require(c => c.CanManageAccount(account_id));
         await kv.DeleteNamespaceAsync(account_id, namespace_id, context.RequestAborted);
         await Envelope.OkEmptyAsync(context);
     }

@@ -1,22 +1,25 @@
 using System.Security.Cryptography;
-using System.Text;
+using Kivi.Core.Access;
 
 namespace Kivi.Server.Rest;
 
-/// <summary>Checks bearer tokens against their SHA-256 hashes in constant time; plain tokens are never kept.</summary>
-internal sealed class TokenAuthenticator(string adminToken)
+/// <summary>
+/// Resolves a bearer token to its caller: the admin token (compared by hash, in constant time) is the
+/// root caller; any other is looked up by the SHA-256 of its value among the scoped tokens.
+/// </summary>
+internal sealed class TokenAuthenticator(string adminToken, TokenService tokens)
 {
-    private readonly byte[] _adminHash = Hash(adminToken);
+    private readonly byte[] _adminHash = TokenService.Hash(adminToken);
 
-    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
-
-    /// <summary>True when the token is the admin token.</summary>
-    public bool IsAdmin(ReadOnlySpan<char> token)
+    public async ValueTask<Caller?> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
-        Span<byte> utf8 = token.Length <= 256 ? stackalloc byte[Encoding.UTF8.GetMaxByteCount(token.Length)] : new byte[Encoding.UTF8.GetMaxByteCount(token.Length)];
-        int length = Encoding.UTF8.GetBytes(token, utf8);
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(utf8[..length], hash);
-        return CryptographicOperations.FixedTimeEquals(hash, _adminHash);
+        if (CryptographicOperations.FixedTimeEquals(TokenService.Hash(token), _adminHash)) return Caller.Root;
+        return await tokens.AuthenticateAsync(token, cancellationToken);
     }
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null when there is none.</summary>
+    public static string? BearerToken(string? header) =>
+        header is { Length: > 7 } && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && header.AsSpan(7).Trim() is { Length: > 0 } token
+            ? token.ToString()
+            : null;
 }

@@ -27,7 +27,7 @@ internal static class ValueEndpoints
 
     private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
         await using var value = await kv.GetAsync(ns, key, context.RequestAborted) ?? throw KvErrors.KeyNotFound();
         var response = context.Response;
@@ -40,7 +40,7 @@ internal static class ValueEndpoints
 
     private static async Task PutAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
         var limits = kv.Limits;
         ValueBuffer value;
@@ -60,14 +60,14 @@ internal static class ValueEndpoints
 
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         await kv.DeleteAsync(ns, RawKey.FromRequest(context, namespace_id, ValuesMarker));
         await Envelope.OkEmptyAsync(context);
     }
 
     private static async Task GetMetadataAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var info = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, namespace_id, MetadataMarker), context.RequestAborted) ?? throw KvErrors.KeyNotFound();
         SetVersion(context.Response, info.Version);
         await Envelope.OkAsync(context, w =>
@@ -79,7 +79,7 @@ internal static class ValueEndpoints
 
     private static async Task ListKeysAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id);
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var q = context.Request.Query;
         var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
         await Envelope.OkArrayAsync(context, page.Keys, WriteKey, w =>
