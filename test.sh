@@ -16,8 +16,8 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   log "installing Node.js and npm (Debian packages)"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
 fi
-if [ ! -d tests/clients/node_modules/wrangler ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
-  log "installing the real clients (wrangler, cloudflare) from npm"
+if [ ! -d tests/clients/node_modules/wrangler ] || [ ! -d tests/clients/node_modules/workerd ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
+  log "installing the real clients (wrangler, cloudflare, workerd) from npm"
   (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error >&2) || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
@@ -35,7 +35,7 @@ dotnet test Kivi.slnx -c Release --no-build --nologo --logger "trx" --logger "co
 dotnet_rc=${PIPESTATUS[0]}
 
 # --- real clients ------------------------------------------------------------------------------
-log "running the real-client suites (wrangler, cloudflare SDK)"
+log "running the real-client suites (wrangler, cloudflare SDK, workerd)"
 (cd tests/clients && KIVI_SERVER_DLL="$root/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" \
   node --test --test-concurrency=1 --test-reporter=tap) >"$results/node.tap" 2>&1
 node_rc=$?

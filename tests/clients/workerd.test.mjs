@@ -140,3 +140,33 @@ test("a Worker sees Workers KV's error messages for every limit", async () => {
   assert.ok(r.stored.includes("plain"));
   assert.ok(!r.stored.includes("k") && !r.stored.includes(".") && !r.stored.some((k) => k.length > 512), JSON.stringify(r.stored));
 });
+
+test("the sample in samples/workerd-kv runs as its docs say", async () => {
+  const port = await freePort();
+  const sample = join(here, "../../samples/workerd-kv");
+  const child = spawn(join(sample, "run.sh"), [], {
+    env: { ...process.env, KIVI_URL: kivi.url, KIVI_ADMIN_TOKEN: kivi.token, PORT: String(port), WORKERD: join(here, "node_modules/.bin/workerd") },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    let first;
+    while (!first) {
+      assert.ok(Date.now() < deadline && child.exitCode === null, `the sample did not start:\n${output}`);
+      try { first = await (await fetch(url)).json(); } catch { await new Promise((r) => setTimeout(r, 100)); }
+    }
+    assert.equal(first.visits, 1);
+    assert.equal(first.greeting, "Hello from workerd and Kivi!");
+    assert.equal(await (await fetch(`${url}/greeting`, { method: "PUT", body: "Hi from the test" })).text(), "saved\n");
+    const second = await (await fetch(url)).json();
+    assert.equal(second.visits, 2);
+    assert.equal(second.greeting, "Hi from the test");
+    assert.match(second.updated, /^\d{4}-\d\d-\d\dT/);
+  } finally {
+    child.kill();
+  }
+});
