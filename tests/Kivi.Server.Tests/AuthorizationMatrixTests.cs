@@ -204,6 +204,9 @@ public sealed class AuthorizationMatrixTests(KiviServerFixture server) : IClassF
                 await Check("create token", manage, Req(HttpMethod.Post, $"/client/v4/accounts/{account}/tokens", KiviServerFixture.Json(new { name = "t", permission = "read" })));
                 await Check("list namespaces", MaySeeAccount(token, account), Req(HttpMethod.Get, $"{namespaces}?per_page=1000"));
             }
+            using (var account = await client.PostAsync("/client/v4/accounts", KiviServerFixture.Json(new { name = "by-" + token.Name }), Ct))
+                if (account.IsSuccessStatusCode != token.IsRoot || (!token.IsRoot && account.StatusCode != HttpStatusCode.Forbidden))
+                    failures.Add($"{token.Name} create account: got {(int)account.StatusCode}");
             await Check2(client, token, world, failures);
         }
         Assert.True(failures.Count == 0, string.Join('\n', failures));

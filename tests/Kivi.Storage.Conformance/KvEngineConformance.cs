@@ -456,6 +456,18 @@ public abstract class KvEngineConformance : IAsyncLifetime
         Assert.Equal("\"arrayBuffer\" is not a valid type. Use \"json\" or \"text\"", badType.Message);
     }
 
+    [Fact]
+    public async Task Bulk_get_refuses_answers_over_the_total_size_limit()
+    {
+        var small = new KvService(Engine, KvLimits.WorkersKv with { MaxBulkGetResponseBytes = 2_000_000 }, Clock);
+        await Kv.PutAsync(Ns, new PutRequest("a", ValueBuffer.FromBytes(new byte[1_200_000])));
+        await Kv.PutAsync(Ns, new PutRequest("b", ValueBuffer.FromBytes(new byte[1_200_000])));
+        Assert.Single(await small.BulkGetAsync(Ns, ["a"], BulkGetType.Text, CancellationToken.None));
+        var e = await Refused(() => small.BulkGetAsync(Ns, ["a", "b"], BulkGetType.Text, CancellationToken.None));
+        Assert.Equal(413, e.StatusCode);
+        Assert.Equal("Total size of request exceeds the limit of 2MB", e.Message);
+    }
+
     // ---- namespaces and the change log ----
 
     [Fact]

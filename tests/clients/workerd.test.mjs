@@ -133,6 +133,7 @@ test("a Worker sees Workers KV's error messages for every limit", async () => {
   assert.equal(r.dotKey, 'TypeError: "." is not allowed as a key name.');
   assert.equal(r.cacheTtlTooSmall, "Error: KV GET failed: 400 Invalid cache_ttl of 10. Cache TTL must be at least 30.");
   assert.equal(r.listLimitTooLarge, "Error: KV GET failed: 400 Invalid key_count_limit of 1001. Please specify an integer less than 1000.");
+  assert.equal(r.bulkNone, "Error: KV GET_BULK failed: 400 You must request a minimum of 1 key");
   assert.equal(r.bulkTooMany, "Error: KV GET_BULK failed: 400 You can request a maximum of 100 keys");
   assert.equal(r.bulkBadType, 'Error: KV GET_BULK failed: 400 "arrayBuffer" is not a valid type. Use "json" or "text"');
   assert.equal(r.bulkNotJson, "Error: KV GET_BULK failed: 400 At least one of the requested keys corresponds to a non-json value");

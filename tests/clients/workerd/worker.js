@@ -85,6 +85,7 @@ const scenarios = {
       dotKey: await error(() => env.KV.put(".", "v")),
       cacheTtlTooSmall: await error(() => env.KV.get("k", { cacheTtl: 10 })),
       listLimitTooLarge: await error(() => env.KV.list({ limit: 1001 })),
+      bulkNone: await error(() => env.KV.get([])),
       bulkTooMany: await error(() => env.KV.get(Array.from({ length: 101 }, (_, i) => `k${i}`))),
       bulkBadType: await error(() => env.KV.get(["k"], "arrayBuffer")),
       bulkNotJson: await (async () => { await env.KV.put("plain", "not json"); return error(() => env.KV.get(["plain"], "json")); })(),
