@@ -21,6 +21,12 @@ public sealed class KiviOptions
     /// <summary>WAL pages between SQLite checkpoints: larger is faster for writes, smaller bounds the tail latency a checkpoint adds.</summary>
     public int CheckpointPages { get; set; } = 1000;
 
+    /// <summary>How many of the newest changes the change log keeps; a feed reader further behind is told to reset.</summary>
+    public long ChangeRetention { get; set; } = 1_000_000;
+
+    /// <summary>How often an idle change feed sends a heartbeat carrying the head version.</summary>
+    public TimeSpan FeedHeartbeat { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -37,5 +43,6 @@ public sealed class KiviOptions
         ("--sweep-interval", "KIVI_SWEEP_INTERVAL", "Kivi:SweepInterval"),
         ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),
+        ("--change-retention", "KIVI_CHANGE_RETENTION", "Kivi:ChangeRetention"),
     ];
 }

@@ -44,7 +44,7 @@ public static class KiviServer
         builder.Services.AddSingleton<IKvMaintenance>(engine);
         builder.Services.AddSingleton<KvService>();
         builder.Services.AddSingleton<Kivi.Core.Access.TokenService>();
-        builder.Services.AddHostedService<ExpirationSweeper>();
+        builder.Services.AddHostedService<MaintenanceService>();
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi");
@@ -80,6 +80,7 @@ public static class KiviServer
         var api = app.MapGroup("/client/v4");
         AccountEndpoints.Map(api);
         TokenEndpoints.Map(api);
+        Feed.ChangeFeedEndpoint.Map(api);
         var namespaces = api.MapGroup("/accounts/{account_id}/storage/kv/namespaces");
         NamespaceEndpoints.Map(namespaces);
         ValueEndpoints.Map(namespaces);

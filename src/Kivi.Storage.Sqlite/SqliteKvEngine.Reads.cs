@@ -110,7 +110,7 @@ public sealed partial class SqliteKvEngine
             var rows = new List<ChangeRecord>();
             using var r = cmd.ExecuteReader();
             while (r.Read())
-                rows.Add(new ChangeRecord(r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<byte[]>(2), (ChangeKind)r.GetInt32(3), NullableLong(r, 4)));
+                rows.Add(new ChangeRecord(r.GetInt64(0), r.GetString(5), r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<byte[]>(2), (ChangeKind)r.GetInt32(3), NullableLong(r, 4)));
             return ValueTask.FromResult<IReadOnlyList<ChangeRecord>>(rows);
         }
         finally

@@ -33,7 +33,7 @@ public sealed partial class SqliteKvEngine
         _upsert = Prepared(c, SqliteSql.Upsert, "$ns", "$key", "$metadata", "$expiration", "$version", "$value");
         _upsertZero = Prepared(c, SqliteSql.UpsertZeroBlob, "$ns", "$key", "$metadata", "$expiration", "$version", "$length");
         _delete = Prepared(c, SqliteSql.Delete, "$ns", "$key");
-        _log = Prepared(c, SqliteSql.LogChange, "$version", "$ns", "$key", "$kind", "$expiration");
+        _log = Prepared(c, SqliteSql.LogChange, "$version", "$ns", "$key", "$kind", "$expiration", "$account");
         _writeHead = Prepared(c, SqliteSql.WriteHead, "$v");
     }
 
@@ -155,6 +155,7 @@ public sealed partial class SqliteKvEngine
                 }
                 committed.Synced.TrySetResult();
             }
+            if (failure is null) SignalDurable();
         }
     }
 
@@ -255,7 +256,7 @@ public sealed partial class SqliteKvEngine
                 using var blob = new SqliteBlob(_writer!, "entries", "value", rowId);
                 foreach (var segment in entry.Value.Segments) blob.Write(segment.Span);
             }
-            LogChange(version, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration);
+            LogChange(version, c.Namespace.AccountId, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration);
         }
         return new WriteResult(WriteStatus.Ok, c.Entries.Count, head);
     }
@@ -269,7 +270,7 @@ public sealed partial class SqliteKvEngine
             _delete.Parameters[0].Value = c.Namespace.Handle;
             _delete.Parameters[1].Value = key;
             if (_delete.ExecuteNonQuery() == 0) continue;
-            LogChange(++head, c.Namespace.Id, key, ChangeKind.Delete, null);
+            LogChange(++head, c.Namespace.AccountId, c.Namespace.Id, key, ChangeKind.Delete, null);
             changed++;
         }
         return new WriteResult(WriteStatus.Ok, changed, head);
@@ -305,7 +306,7 @@ public sealed partial class SqliteKvEngine
         int removed = Exec(SqliteSql.DeleteNamespaceEntries, ("$h", handle));
         Exec(SqliteSql.DeleteNamespace, ("$h", handle));
         _liveNamespaces.Remove(handle);
-        LogChange(++head, c.NamespaceId, null, ChangeKind.NamespaceDropped, null);
+        LogChange(++head, c.AccountId, c.NamespaceId, null, ChangeKind.NamespaceDropped, null);
         string id = c.NamespaceId;
         return (new WriteResult(WriteStatus.Ok, removed, head), () => _namespaces.TryRemove(id, out _));
     }
@@ -354,24 +355,25 @@ public sealed partial class SqliteKvEngine
 
     private WriteResult ApplyPurge(PurgeExpired c, ref long head)
     {
-        var expired = new List<(long RowId, string Ns, byte[] Key, long Expiration)>();
+        var expired = new List<(long RowId, string Ns, byte[] Key, long Expiration, string Account)>();
         using (var find = Command(_writer!, SqliteSql.FindExpired))
         {
             find.Parameters.AddWithValue("$now", c.Now);
             find.Parameters.AddWithValue("$max", c.MaxRows);
             using var r = find.ExecuteReader();
-            while (r.Read()) expired.Add((r.GetInt64(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetInt64(3)));
+            while (r.Read()) expired.Add((r.GetInt64(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetInt64(3), r.GetString(4)));
         }
-        foreach (var (rowId, ns, key, expiration) in expired)
+        foreach (var (rowId, ns, key, expiration, account) in expired)
         {
             Exec(SqliteSql.DeleteRow, ("$r", rowId));
-            LogChange(++head, ns, key, ChangeKind.Expire, expiration);
+            LogChange(++head, account, ns, key, ChangeKind.Expire, expiration);
         }
         return new WriteResult(WriteStatus.Ok, expired.Count, head);
     }
 
-    private void LogChange(long version, string ns, byte[]? key, ChangeKind kind, long? expiration)
+    private void LogChange(long version, string account, string ns, byte[]? key, ChangeKind kind, long? expiration)
     {
+        _log.Parameters[5].Value = account;
         _log.Parameters[0].Value = version;
         _log.Parameters[1].Value = ns;
         _log.Parameters[2].Value = (object?)key ?? DBNull.Value;

@@ -48,6 +48,22 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     /// <summary>The newest version known to be on disk; a change feed never publishes past it.</summary>
     public long DurableHeadVersion => Volatile.Read(ref _durableHead);
 
+    // Replaced each time the durable head advances; feed readers await it instead of polling.
+    private TaskCompletionSource _durableAdvanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task WaitForDurableAsync(long version, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var advanced = Volatile.Read(ref _durableAdvanced).Task;
+            if (DurableHeadVersion > version) return;
+            await advanced.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void SignalDurable() =>
+        Interlocked.Exchange(ref _durableAdvanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     public Task InitializeAsync(CancellationToken cancellationToken)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(_options.DatabasePath)) is { } folder) Directory.CreateDirectory(folder);

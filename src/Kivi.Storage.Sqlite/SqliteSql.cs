@@ -55,6 +55,11 @@ internal static class SqliteSql
             issued_on INTEGER NOT NULL,
             hash BLOB NOT NULL UNIQUE) WITHOUT ROWID;
         """,
+        // 3: the account of each change, so a feed can be filtered by account even after a namespace is dropped.
+        """
+        ALTER TABLE changes ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
+        UPDATE changes SET account_id = coalesce((SELECT account_id FROM namespaces WHERE namespaces.id = changes.ns), '');
+        """,
     ];
 
     public const string ReadHead = "SELECT value FROM meta WHERE name = 'head_version';";
@@ -83,7 +88,7 @@ internal static class SqliteSql
           AND (expiration IS NULL OR expiration > $now)
         ORDER BY key LIMIT $limit;
         """;
-    public const string ReadChanges = "SELECT version, ns, key, kind, expiration FROM changes WHERE version > $after ORDER BY version LIMIT $limit;";
+    public const string ReadChanges = "SELECT version, ns, key, kind, expiration, account_id FROM changes WHERE version > $after ORDER BY version LIMIT $limit;";
     public const string OldestChange = "SELECT min(version) FROM changes;";
     public const string Begin = "BEGIN;";
     public const string Commit = "COMMIT;";
@@ -102,7 +107,7 @@ internal static class SqliteSql
         RETURNING rowid;
         """;
     public const string Delete = "DELETE FROM entries WHERE ns = $ns AND key = $key;";
-    public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration) VALUES ($version, $ns, $key, $kind, $expiration);";
+    public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration, account_id) VALUES ($version, $ns, $key, $kind, $expiration, $account);";
     public const string InsertAccount = "INSERT OR IGNORE INTO accounts (id, name) VALUES ($id, $name);";
     public const string CountNamespaces = "SELECT count(*) FROM namespaces WHERE account_id = $a;";
     public const string TitleTaken = "SELECT 1 FROM namespaces WHERE account_id = $a AND title = $t AND id <> $id;";
@@ -112,7 +117,7 @@ internal static class SqliteSql
     public const string DeleteNamespace = "DELETE FROM namespaces WHERE handle = $h;";
     public const string DeleteNamespaceEntries = "DELETE FROM entries WHERE ns = $h;";
     public const string FindExpired = """
-        SELECT e.rowid, n.id, e.key, e.expiration FROM entries e JOIN namespaces n ON n.handle = e.ns
+        SELECT e.rowid, n.id, e.key, e.expiration, n.account_id FROM entries e JOIN namespaces n ON n.handle = e.ns
         WHERE e.expiration IS NOT NULL AND e.expiration <= $now LIMIT $max;
         """;
     public const string DeleteRow = "DELETE FROM entries WHERE rowid = $r;";

@@ -12,6 +12,12 @@ public interface IKvEngine : IAsyncDisposable
     /// <summary>The version of the latest committed change.</summary>
     long HeadVersion { get; }
 
+    /// <summary>The newest version known to be on disk: a change feed never publishes past it.</summary>
+    long DurableHeadVersion { get; }
+
+    /// <summary>Completes once the durable head passes <paramref name="version"/> (at once if it already has).</summary>
+    Task WaitForDurableAsync(long version, CancellationToken cancellationToken);
+
     ValueTask<bool> AccountExistsAsync(string accountId, CancellationToken cancellationToken);
     ValueTask<IReadOnlyList<string>> ListAccountsAsync(CancellationToken cancellationToken);
 

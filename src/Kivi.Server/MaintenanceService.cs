@@ -7,10 +7,11 @@ using Microsoft.Extensions.Options;
 namespace Kivi.Server;
 
 /// <summary>
-/// Removes expired rows and logs their removal on the change feed. Reads never depend on it: an entry is
-/// invisible from the second it expires; the sweep only reclaims space and tells the edges.
+/// Removes expired rows and logs their removal on the change feed (reads never depend on it: an entry is
+/// invisible from the second it expires; the sweep reclaims space and tells the edges), and trims the
+/// change log to its retention.
 /// </summary>
-internal sealed class ExpirationSweeper(IKvMaintenance maintenance, KvService kv, IOptions<KiviOptions> options, TimeProvider time, ILogger<ExpirationSweeper> logger) : BackgroundService
+internal sealed class MaintenanceService(IKvMaintenance maintenance, KvService kv, IOptions<KiviOptions> options, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
     private const int BatchRows = 1000;
 
@@ -30,6 +31,8 @@ internal sealed class ExpirationSweeper(IKvMaintenance maintenance, KvService kv
                         total += swept;
                     } while (swept == BatchRows && !stoppingToken.IsCancellationRequested);
                     if (total > 0) Log.Swept(logger, total);
+                    long keepAfter = kv.Engine.DurableHeadVersion - options.Value.ChangeRetention;
+                    if (keepAfter > 0) await maintenance.TrimChangesAsync(keepAfter, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

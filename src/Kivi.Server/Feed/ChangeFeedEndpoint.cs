@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Kivi.Core;
+using Kivi.Core.Access;
+using Kivi.Core.Storage;
+using Kivi.Server.Rest;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Kivi.Server.Feed;
+
+/// <summary>
+/// The origin's change feed, Kivi's addition: <c>GET /client/v4/kivi/changes?after=N</c> streams one JSON
+/// line per change in version order, never past the durable head, with small values inline, heartbeats
+/// carrying the head, and an explicit reset when the log no longer reaches back to <c>after</c>.
+/// </summary>
+internal static class ChangeFeedEndpoint
+{
+    private const int PageSize = 512;
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static void Map(RouteGroupBuilder api) =>
+        api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed"));
+
+    private static async Task StreamAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
+    {
+        var caller = context.Caller();
+        if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
+        var engine = kv.Engine;
+        var q = context.Request.Query;
+        long after = ParseVersion(Query.Text(q, "after"), "after") ?? engine.DurableHeadVersion;
+        var heartbeat = Query.Text(q, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000)) : options.Value.FeedHeartbeat;
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var ct = stop.Token;
+        var response = context.Response;
+        response.ContentType = "application/x-ndjson";
+        response.Headers.CacheControl = "no-store";
+        try
+        {
+            long oldest = await maintenance.OldestChangeAsync(ct);
+            if (after + 1 < oldest && after < engine.DurableHeadVersion)
+            {
+                // The log was trimmed past where this reader stands: it must drop what it holds and start at the head.
+                long head = engine.DurableHeadVersion;
+                await WriteLineAsync(response, w => { w.WriteString("type", "reset"); w.WriteNumber("head", head); w.WriteNumber("oldest", oldest); }, ct);
+                after = head;
+            }
+            await WriteLineAsync(response, w => { w.WriteString("type", "heartbeat"); w.WriteNumber("head", engine.DurableHeadVersion); }, ct);
+            while (!ct.IsCancellationRequested)
+            {
+                long durable = engine.DurableHeadVersion;
+                while (after < durable)
+                {
+                    var page = await engine.ReadChangesAsync(after, PageSize, ct);
+                    if (page.Count == 0) break;
+                    foreach (var change in page)
+                    {
+                        if (change.Version > durable) break; // committed but not yet on disk: not published
+                        if (caller.CanSeeAccount(change.AccountId)) await WriteChangeAsync(response, kv, change, ct);
+                        after = change.Version;
+                    }
+                    if (page[^1].Version > durable) break;
+                }
+                after = Math.Max(after, durable);
+                await response.Body.FlushAsync(ct);
+                var more = engine.WaitForDurableAsync(after, ct);
+                if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more)
+                    await WriteLineAsync(response, w => { w.WriteString("type", "heartbeat"); w.WriteNumber("head", engine.DurableHeadVersion); }, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the reader went away, or the server is stopping; the reader resumes from its last version
+        }
+    }
+
+    private static async Task WriteChangeAsync(HttpResponse response, KvService kv, ChangeRecord change, CancellationToken ct)
+    {
+        ReadOnlyMemory<byte>? value = null;
+        string? metadata = null;
+        if (change.Kind == ChangeKind.Put && await kv.Engine.FindNamespaceAsync(change.NamespaceId, ct) is { } ns)
+        {
+            // Inline the value only while this change is still the entry's current one; a later change follows anyway.
+            await using var current = await kv.Engine.GetAsync(ns, change.Key!, kv.NowSeconds, ct);
+            if (current is { Stream: null } && current.Version == change.Version && current.Length <= InlineLimit)
+            {
+                value = current.Inline;
+                metadata = current.Metadata;
+            }
+        }
+        await WriteLineAsync(response, w =>
+        {
+            w.WriteString("type", "change");
+            w.WriteNumber("version", change.Version);
+            w.WriteString("account", change.AccountId);
+            w.WriteString("namespace", change.NamespaceId);
+            if (change.Key is { } key) w.WriteString("key", key.AsSpan());
+            w.WriteString("kind", change.Kind switch
+            {
+                ChangeKind.Put => "put",
+                ChangeKind.Delete => "delete",
+                ChangeKind.Expire => "expire",
+                _ => "namespace_dropped",
+            });
+            if (change.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
+            if (value is { } v)
+            {
+                w.WriteBase64String("value", v.Span);
+                w.WritePropertyName("metadata");
+                if (metadata is null) w.WriteNullValue();
+                else w.WriteRawValue(metadata, skipInputValidation: true);
+            }
+        }, ct);
+    }
+
+    /// <summary>Values up to this size travel in the feed, so hot keys are refreshed in place at the edges.</summary>
+    private const int InlineLimit = 64 * 1024;
+
+    private static async Task WriteLineAsync(HttpResponse response, Action<Utf8JsonWriter> body, CancellationToken ct)
+    {
+        using (var w = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        response.BodyWriter.Write("\n"u8);
+        await response.BodyWriter.FlushAsync(ct);
+    }
+
+    private static long? ParseVersion(string? text, string name)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v))
+            throw KvErrors.InvalidRequest($"{name} must be a whole number of at least 0, not \"{text}\".");
+        return v;
+    }
+}
