@@ -34,10 +34,6 @@ public sealed class KvService
     public async ValueTask<KvNamespace> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
         await _engine.GetNamespaceAsync(accountId, namespaceId, cancellationToken) ?? throw KvErrors.NamespaceNotFound();
 
-    /// <summary>The namespace with this id in whichever account holds it.</summary>
-    public async ValueTask<KvNamespace> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken) =>
-        await _engine.FindNamespaceAsync(namespaceId, cancellationToken) ?? throw KvErrors.NamespaceNotFound();
-
     public async Task<KvNamespace> CreateNamespaceAsync(string accountId, string? title, CancellationToken cancellationToken)
     {
         string checkedTitle = CheckTitle(title);

@@ -169,6 +169,13 @@ public sealed class AuthorizationMatrixTests(KiviServerFixture server) : IClassF
             if (allowed && c.Writes) await RestoreAsync(ns);
         }
         Assert.True(failures.Count == 0, string.Join('\n', failures));
+
+        // A binding whose namespace header names nothing fails loudly; a 404 would read as a missing key.
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/k?urlencoded=true");
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", KiviServerFixture.Token);
+        wrong.Headers.Add("X-Kivi-Namespace", "00000000000000000000000000000000");
+        using var misconfigured = await server.Client.SendAsync(wrong, Ct);
+        Assert.Equal((HttpStatusCode.BadRequest, "X-Kivi-Namespace names no namespace"), (misconfigured.StatusCode, misconfigured.ReasonPhrase));
     }
 
     [Fact]

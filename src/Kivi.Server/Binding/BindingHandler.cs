@@ -25,7 +25,9 @@ internal sealed class BindingHandler(TokenAuthenticator tokens, KvService kv, IL
                 await BindingErrors.WriteAsync(context, 403, "Authentication error");
                 return;
             }
-            var ns = await kv.FindNamespaceAsync(context.Request.Headers[KiviHeaders.Namespace].ToString(), context.RequestAborted);
+            // A 404 would read as a missing key (null) in the Worker: a wrong namespace header must fail loudly.
+            var ns = await kv.Engine.FindNamespaceAsync(context.Request.Headers[KiviHeaders.Namespace].ToString(), context.RequestAborted)
+                ?? throw new KvException(400, KvErrorCode.NamespaceNotFound, "X-Kivi-Namespace names no namespace");
             bool writes = HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsDelete(context.Request.Method);
             if (!(writes ? caller.CanWrite(ns) : caller.CanRead(ns))) throw AccessErrors.Forbidden();
             await BindingEndpoints.HandleAsync(context, ns, kv);

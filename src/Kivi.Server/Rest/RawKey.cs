@@ -27,7 +27,7 @@ internal static class RawKey
     {
         if (encoded.IsEmpty) throw KvErrors.KeyEmpty();
         if (encoded.Length > 3 * 4096) throw KvErrors.KeyTooLong(encoded.Length, 512);
-        Span<byte> bytes = stackalloc byte[encoded.Length * 3];
+        Span<byte> bytes = stackalloc byte[encoded.Length];
         int n = 0;
         for (int i = 0; i < encoded.Length; i++)
         {
@@ -44,8 +44,8 @@ internal static class RawKey
             }
             else
             {
-                // A raw non-ASCII character in the target (Kestrel passes it through as Latin-1): take it as UTF-8.
-                n += System.Text.Encoding.UTF8.GetBytes(encoded.Slice(i, 1), bytes[n..]);
+                // Kestrel refuses raw non-ASCII request targets itself; anything else here is not a URL.
+                throw KvErrors.KeyNotDecodable();
             }
         }
         return KeyName.FromUtf8(bytes[..n]);
