@@ -33,21 +33,29 @@ public static class KiviServer
 
         var options = builder.Configuration.GetSection("Kivi").Get<KiviOptions>() ?? new KiviOptions();
         builder.Services.Configure<KiviOptions>(builder.Configuration.GetSection("Kivi"));
+        if (options.Role != "single")
+            throw new InvalidOperationException($"--role {options.Role} is not available yet: this release runs a single node (--role single), which is origin and store in one process.");
         string dataFolder = Path.GetFullPath(options.Data);
         Directory.CreateDirectory(dataFolder);
 
-        var engine = new SqliteKvEngine(new SqliteKvOptions { DatabasePath = Path.Combine(dataFolder, "kivi.db"), Durable = options.Durable, CheckpointPages = options.CheckpointPages });
+        // Created by the container, so that disposing the app drains the writer and closes the store.
+        builder.Services.AddSingleton(_ => new SqliteKvEngine(new SqliteKvOptions
+        {
+            DatabasePath = Path.Combine(dataFolder, "kivi.db"),
+            Durable = options.Durable,
+            CheckpointPages = options.CheckpointPages,
+        }));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(KvLimits.WorkersKv);
-        builder.Services.AddSingleton(engine);
-        builder.Services.AddSingleton<IKvEngine>(engine);
-        builder.Services.AddSingleton<IKvMaintenance>(engine);
+        builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<SqliteKvEngine>());
+        builder.Services.AddSingleton<IKvMaintenance>(sp => sp.GetRequiredService<SqliteKvEngine>());
         builder.Services.AddSingleton<KvService>();
         builder.Services.AddSingleton<Kivi.Core.Access.TokenService>();
         builder.Services.AddHostedService<MaintenanceService>();
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi");
+        var engine = app.Services.GetRequiredService<SqliteKvEngine>();
         await engine.InitializeAsync(CancellationToken.None);
         string adminToken = ResolveAdminToken(options, dataFolder, logger);
         string accountId = await ResolveAccountAsync(engine, options);

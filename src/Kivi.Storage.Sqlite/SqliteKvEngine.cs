@@ -152,8 +152,12 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         return ValueTask.FromResult(new NamespacePage(sorted.Skip(skip).Take(take).ToArray(), all.Count));
     }
 
+    private int _disposed;
+
+    /// <summary>Drains queued writes, waits for their fsync, and closes the store. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _queue.Writer.TryComplete();
         if (_writerLoop is not null) await _writerLoop;
         if (_syncerLoop is not null) await _syncerLoop;
