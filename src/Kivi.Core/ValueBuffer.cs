@@ -15,8 +15,6 @@ public sealed class ValueBuffer : IDisposable
 
     private ValueBuffer(bool pooled) => _pooled = pooled;
 
-    public static ValueBuffer Empty => new(pooled: false);
-
     /// <summary>Total bytes held.</summary>
     public long Length { get; private set; }
 

@@ -6,7 +6,6 @@ using Kivi.Core.Storage;
 using Kivi.Protocol;
 using Kivi.Server.Rest;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Kivi.Server.Binding;
 
@@ -21,9 +20,7 @@ internal static class BindingEndpoints
 
     public static async Task HandleAsync(HttpContext context, KvNamespace ns, KvService kv)
     {
-        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "/";
-        int query = target.IndexOf('?', StringComparison.Ordinal);
-        string path = query >= 0 ? target[..query] : target;
+        string path = RawKey.RawPath(context);
         string method = context.Request.Method;
         if (path == "/bulk/get" && HttpMethods.IsPost(method)) await BulkGetAsync(context, ns, kv);
         else if (path == "/" && HttpMethods.IsGet(method)) await ListAsync(context, ns, kv);

@@ -1,7 +1,6 @@
 using Kivi.Core;
 using Kivi.Protocol;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Kivi.Server.Rest;
 
@@ -13,9 +12,7 @@ internal sealed class DotSegmentGuard(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
-        int query = target.IndexOf('?', StringComparison.Ordinal);
-        var path = query >= 0 ? target.AsSpan(0, query) : target.AsSpan();
+        var path = RawKey.RawPath(context).AsSpan();
         if (!HasDotSegment(path, out var segment)) return next(context);
         var error = IsLastSegmentAfterKeyMarker(path) ? KvErrors.KeyIllegal(segment) :
             KvErrors.InvalidRequest("The request path has a \".\" or \"..\" segment; percent-encode \"/\" in key names as %2F.");

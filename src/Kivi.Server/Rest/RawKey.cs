@@ -10,12 +10,18 @@ namespace Kivi.Server.Rest;
 /// </summary>
 internal static class RawKey
 {
+    /// <summary>The request's path exactly as the client sent it, still percent-encoded, without the query.</summary>
+    public static string RawPath(HttpContext context)
+    {
+        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        int query = target.IndexOf('?', StringComparison.Ordinal);
+        return query >= 0 ? target[..query] : target;
+    }
+
     /// <summary>The key that follows the path segment <paramref name="marker"/> (e.g. "/values/") after the namespace id.</summary>
     public static string FromRequest(HttpContext context, string namespaceId, string marker)
     {
-        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
-        int query = target.IndexOf('?', StringComparison.Ordinal);
-        var path = query >= 0 ? target.AsSpan(0, query) : target.AsSpan();
+        var path = RawPath(context).AsSpan();
         string anchor = "/" + namespaceId + marker;
         int at = path.IndexOf(anchor, StringComparison.Ordinal);
         if (at < 0) throw KvErrors.KeyNotDecodable();
