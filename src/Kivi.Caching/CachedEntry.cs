@@ -1,0 +1,44 @@
+namespace Kivi.Caching;
+
+/// <summary>
+/// What the cache knows of one key: its value (or that it is absent), the version of that value, and
+/// <see cref="AsOf"/>, the upstream position at which it was known current. Immutable: a change replaces it.
+/// </summary>
+public sealed class CachedEntry
+{
+    public CachedEntry(byte[]? value, string? metadata, long? expiration, long version, long asOf, long knownAt)
+    {
+        Value = value;
+        Metadata = metadata;
+        Expiration = expiration;
+        Version = version;
+        AsOf = Math.Max(asOf, version);
+        KnownAt = knownAt;
+    }
+
+    /// <summary>The value, or null when the key is absent (a cached miss).</summary>
+    public byte[]? Value { get; }
+    public string? Metadata { get; }
+
+    /// <summary>Absolute expiration in Unix seconds.</summary>
+    public long? Expiration { get; }
+
+    /// <summary>The version of the change that wrote the value (0 for an absent key).</summary>
+    public long Version { get; }
+
+    /// <summary>The upstream position this entry reflects: every change up to it is included.</summary>
+    public long AsOf { get; }
+
+    /// <summary>When (a <see cref="TimeProvider"/> timestamp) this entry was last known current.</summary>
+    public long KnownAt { get; }
+
+    public bool IsPresent => Value is not null;
+
+    public bool IsExpiredAt(long unixSeconds) => Expiration is { } e && e <= unixSeconds;
+
+    /// <summary>The approximate bytes this entry holds: what the cache's byte bound counts.</summary>
+    internal long Weight(int keyBytes) => Overhead + keyBytes + (Value?.Length ?? 0) + (Metadata?.Length ?? 0) * 2L;
+
+    /// <summary>The entry object, its node, the dictionary slot and the key array's headers (measured by the memory benchmark).</summary>
+    internal const int Overhead = 200;
+}

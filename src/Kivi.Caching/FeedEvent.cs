@@ -1,0 +1,23 @@
+namespace Kivi.Caching;
+
+/// <summary>
+/// One line of the change feed. <see cref="Head"/> is the upstream's head when the line was sent (0 when
+/// not given): a follower whose position reaches it knows it is current.
+/// </summary>
+public sealed record FeedEvent(FeedEventKind Kind, long Version, long Head, string? NamespaceId = null, byte[]? Key = null,
+    long? Expiration = null, byte[]? Value = null, string? Metadata = null, string? AccountId = null)
+{
+    public static FeedEvent Heartbeat(long head) => new(FeedEventKind.Heartbeat, head, head);
+    public static FeedEvent ResetTo(long head) => new(FeedEventKind.Reset, head, head);
+}
+
+public enum FeedEventKind
+{
+    Heartbeat,
+    Put,
+    Delete,
+    Expire,
+    NamespaceDropped,
+    /// <summary>The upstream no longer reaches back to where this reader stood: drop everything, resume at the head.</summary>
+    Reset,
+}

@@ -1,0 +1,73 @@
+namespace Kivi.Caching;
+
+/// <summary>
+/// Follows an upstream's change feed into a <see cref="KvCache"/>: resumes from the last applied version
+/// after any disconnect, backing off while the upstream is down, until disposed.
+/// </summary>
+public sealed class FeedFollower : IAsyncDisposable
+{
+    private readonly KvCache _cache;
+    private readonly IKvFeed _feed;
+    private readonly TimeProvider _time;
+    private readonly Action<Exception>? _onError;
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    public FeedFollower(KvCache cache, IKvFeed feed, TimeProvider time, Action<Exception>? onError = null)
+    {
+        _cache = cache;
+        _feed = feed;
+        _time = time;
+        _onError = onError;
+    }
+
+    /// <summary>Connections made so far (the first, then each reconnect).</summary>
+    public int Connections { get; private set; }
+
+    public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromMilliseconds(50);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                Connections++;
+                await foreach (var e in _feed.ReadAsync(_cache.Position, ct))
+                {
+                    _cache.Apply(e);
+                    backoff = TimeSpan.FromMilliseconds(50);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                _onError?.Invoke(e);
+            }
+            _cache.FeedDisconnected();
+            try
+            {
+                await Task.Delay(backoff, _time, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_loop is not null)
+        {
+            try { await _loop; } catch (OperationCanceledException) { }
+        }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,63 @@
+namespace Kivi.Caching;
+
+/// <summary>
+/// Keeps the most recent feed lines an edge applied, so the edges below it (tiers) can follow it as they
+/// would an origin: a reader behind the kept window, or behind a reset this edge went through, is told to reset.
+/// </summary>
+public sealed class FeedRelay
+{
+    private readonly FeedEvent[] _ring;
+    private readonly Lock _lock = new();
+    private long _count; // lines kept since the last reset; the ring holds the newest _ring.Length of them
+    private long _resetBelow = long.MinValue;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FeedRelay(KvCache cache)
+    {
+        _ring = new FeedEvent[Math.Max(1, cache.Options.RelayEvents)];
+        Cache = cache;
+        cache.Applied += OnApplied;
+    }
+
+    public KvCache Cache { get; }
+
+    private void OnApplied(FeedEvent e)
+    {
+        if (e.Kind == FeedEventKind.Heartbeat) return;
+        TaskCompletionSource changed;
+        lock (_lock)
+        {
+            if (e.Kind == FeedEventKind.Reset)
+            {
+                _count = 0;
+                _resetBelow = e.Head;
+            }
+            else
+            {
+                long slot = _count % _ring.Length;
+                if (_count >= _ring.Length) _resetBelow = Math.Max(_resetBelow, _ring[slot].Version); // that line is lost to slow readers
+                _ring[slot] = e;
+                _count++;
+            }
+            changed = _changed;
+            _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        changed.TrySetResult();
+    }
+
+    /// <summary>
+    /// The kept lines after <paramref name="afterVersion"/>, or a single reset when lines it needs are no
+    /// longer kept; with a task that completes when more arrive.
+    /// </summary>
+    public (IReadOnlyList<FeedEvent> Lines, Task More) ReadAfter(long afterVersion)
+    {
+        lock (_lock)
+        {
+            if (afterVersion < _resetBelow) return ([FeedEvent.ResetTo(Cache.Position)], _changed.Task);
+            var lines = new List<FeedEvent>();
+            for (long i = Math.Max(0, _count - _ring.Length); i < _count; i++)
+                if (_ring[i % _ring.Length] is { } e && e.Version > afterVersion) lines.Add(e);
+            return (lines, _changed.Task);
+        }
+    }
+}

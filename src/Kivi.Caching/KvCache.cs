@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+
+namespace Kivi.Caching;
+
+/// <summary>
+/// The edge cache: reads served from memory while they are fresh enough for the caller's cacheTtl, misses
+/// filled from the upstream once however many readers wait, changes from the feed applied in place.
+/// It never answers with an older version of a key than it answered before, and never serves an expired entry.
+/// </summary>
+/// <remarks>
+/// Freshness: an entry is known current from the moment it was fetched, and again every time the feed
+/// catches up with the upstream's head, so with a healthy feed hot keys never need refetching; without
+/// one they age out after cacheTtl. Absent keys are served from the cache only while the feed is healthy.
+/// </remarks>
+public sealed partial class KvCache
+{
+    private readonly S3FifoStore _store;
+    private readonly ConcurrentDictionary<CacheKey, Flight> _flights = new();
+    private readonly IKvUpstream _upstream;
+    private readonly TimeProvider _time;
+
+    public KvCache(IKvUpstream upstream, KvCacheOptions options, TimeProvider time)
+    {
+        options.Validate();
+        _upstream = upstream;
+        Options = options;
+        _time = time;
+        _store = new S3FifoStore(options.CapacityBytes);
+    }
+
+    public KvCacheOptions Options { get; }
+
+    /// <summary>Entries held, and the bytes they are counted as.</summary>
+    public int Count => _store.Count;
+    public long Bytes => _store.Bytes;
+    public long Evictions => _store.Evictions;
+    public long Hits => Volatile.Read(ref _hits);
+    public long Misses => Volatile.Read(ref _misses);
+    public long StaleServed => Volatile.Read(ref _stale);
+
+    private long _hits, _misses, _stale;
+
+    /// <summary>
+    /// Reads a key: from memory when the entry was known current within <paramref name="cacheTtl"/>,
+    /// otherwise from upstream; when the upstream fails, what the cache holds (up to
+    /// <see cref="KvCacheOptions.MaxStaleness"/>) with <see cref="CacheRead.Stale"/> set.
+    /// </summary>
+    public async ValueTask<CacheRead> GetAsync(CacheKey key, TimeSpan cacheTtl, CancellationToken cancellationToken)
+    {
+        var cached = _store.Get(key);
+        if (cached is not null && IsFresh(cached, cacheTtl))
+        {
+            Interlocked.Increment(ref _hits);
+            return new CacheRead(cached, null, null);
+        }
+        Interlocked.Increment(ref _misses);
+        try
+        {
+            return await FetchAsync(key, cancellationToken);
+        }
+        catch (UpstreamUnavailableException) when (StaleAge(_store.Get(key)) is { } age)
+        {
+            Interlocked.Increment(ref _stale);
+            return new CacheRead(_store.Get(key)!, null, age);
+        }
+    }
+
+    /// <summary>The entry the cache holds for a key, without counting a read or going upstream (tests, the dashboard).</summary>
+    public CachedEntry? Peek(CacheKey key) => _store.Get(key);
+
+    private bool IsFresh(CachedEntry entry, TimeSpan cacheTtl)
+    {
+        if (entry.IsExpiredAt(UnixNow)) return false;
+        if (!entry.IsPresent && !FeedHealthy) return false; // a cached miss could hide a new key
+        return Age(entry.KnownAt) <= cacheTtl;
+    }
+
+    /// <summary>How long ago the entry was last known current, if stale-if-error may still serve it.</summary>
+    private TimeSpan? StaleAge(CachedEntry? entry)
+    {
+        if (entry is null || entry.IsExpiredAt(UnixNow)) return null;
+        var age = Age(entry.KnownAt);
+        return age <= Options.MaxStaleness ? age : null;
+    }
+
+    /// <summary>Time since an entry was known current: since it was fetched, or since the feed last caught up.</summary>
+    private TimeSpan Age(long knownAt) => _time.GetElapsedTime(Math.Max(knownAt, Volatile.Read(ref _caughtUpAt)));
+
+    private long UnixNow => _time.GetUtcNow().ToUnixTimeSeconds();
+}
