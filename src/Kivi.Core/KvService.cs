@@ -107,11 +107,13 @@ public sealed class KvService
         return await CommitPutAsync(ns, [write]);
     }
 
-    public async Task DeleteAsync(KvNamespace ns, string? key)
+    /// <summary>Deletes one key (a missing key is not an error); returns the store's version after the delete.</summary>
+    public async Task<long> DeleteAsync(KvNamespace ns, string? key)
     {
         var bytes = KeyName.ToUtf8(key, Limits);
         var result = await _engine.WriteAsync(new DeleteEntries(ns, [bytes]));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
+        return result.Version;
     }
 
     private EntryWrite CheckPut(string? key, ValueBuffer value, string? expiration, string? expirationTtl, string? metadata)
@@ -162,7 +164,7 @@ public sealed class KvService
     // ---- bulk ----
 
     /// <summary>Validates every pair first, then writes them all in one atomic commit.</summary>
-    public async Task<int> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items)
+    public async Task<(int Count, long Version)> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items)
     {
         if (items.Count > Limits.MaxBulkWritePairs) throw KvErrors.BulkWriteTooMany(items.Count, Limits.MaxBulkWritePairs);
         var writes = new EntryWrite[items.Count];
@@ -180,19 +182,18 @@ public sealed class KvService
                 throw new KvException(e.StatusCode, e.Code, $"{e.Message} (item {i}, key \"{Truncate(item.Key)}\")");
             }
         }
-        if (writes.Length == 0) return 0;
-        await CommitPutAsync(ns, writes);
-        return writes.Length;
+        if (writes.Length == 0) return (0, _engine.HeadVersion);
+        return (writes.Length, await CommitPutAsync(ns, writes));
     }
 
-    public async Task<int> BulkDeleteAsync(KvNamespace ns, IReadOnlyList<string?> keys)
+    public async Task<(int Count, long Version)> BulkDeleteAsync(KvNamespace ns, IReadOnlyList<string?> keys)
     {
         if (keys.Count > Limits.MaxBulkDeleteKeys) throw KvErrors.BulkDeleteTooMany(keys.Count, Limits.MaxBulkDeleteKeys);
         var bytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
-        if (bytes.Length == 0) return 0;
+        if (bytes.Length == 0) return (0, _engine.HeadVersion);
         var result = await _engine.WriteAsync(new DeleteEntries(ns, bytes));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
-        return bytes.Length;
+        return (bytes.Length, result.Version);
     }
 
     public static BulkGetType ParseBulkGetType(string? type) => type switch

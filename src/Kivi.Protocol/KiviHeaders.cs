@@ -13,4 +13,10 @@ public static class KiviHeaders
     public const string CfExpiration = "CF-Expiration";
     /// <summary>Namespace id injected by a workerd external service.</summary>
     public const string Namespace = "X-Kivi-Namespace";
+
+    /// <summary>On reads: the store position the answer reflects (every change up to it is included), on hits and misses.</summary>
+    public const string Head = "Kivi-Head";
+
+    /// <summary>On a read an edge served past its cacheTtl because its upstream failed: seconds since it was known current.</summary>
+    public const string Stale = "Kivi-Stale";
 }

@@ -37,4 +37,7 @@ public static class KvErrorCode
     public const int TokenNotFound = 10060;
     /// <summary>An unexpected server fault.</summary>
     public const int InternalError = 10500;
+
+    /// <summary>Kivi's own: an edge could not reach its upstream and held nothing it could serve instead.</summary>
+    public const int UpstreamUnavailable = 10503;
 }

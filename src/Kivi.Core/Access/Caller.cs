@@ -29,6 +29,9 @@ public sealed class Caller
     public TokenPermission Permission { get; }
     public bool IsRoot => AccountId is null;
 
+    /// <summary>The namespaces a scoped token is limited to; null for all of its account.</summary>
+    public IReadOnlyCollection<string>? Namespaces => _namespaces;
+
     public bool CanSeeAccount(string accountId) => IsRoot || AccountId == accountId;
 
     /// <summary>Create accounts: only the root caller.</summary>
@@ -38,8 +41,9 @@ public sealed class Caller
 
     /// <summary>Whether the namespace is among those a token reaches (not whether it may read or write it).</summary>
     public bool Reaches(KvNamespace ns) =>
-        IsRoot || (ns.AccountId == AccountId && Permission != TokenPermission.Replication && (_namespaces is null || _namespaces.Contains(ns.Id)));
+        IsRoot || (ns.AccountId == AccountId && (_namespaces is null || _namespaces.Contains(ns.Id)));
 
+    /// <summary>Replication tokens read too: an edge fills its cache with them, and the feed carries the values anyway.</summary>
     public bool CanRead(KvNamespace ns) => Reaches(ns);
 
     public bool CanWrite(KvNamespace ns) => Reaches(ns) && Permission is TokenPermission.ReadWrite or TokenPermission.AccountAdmin;

@@ -38,8 +38,12 @@ public sealed class TokenService(IKvEngine engine, KvService kv, TimeProvider ti
     };
 
     /// <summary>The scoped caller a token value belongs to, or null when it is no token of this store.</summary>
-    public async ValueTask<Caller?> AuthenticateAsync(string value, CancellationToken cancellationToken) =>
-        await engine.FindTokenAsync(Hash(value), cancellationToken) is { } token ? Caller.For(token) : null;
+    public ValueTask<Caller?> AuthenticateAsync(string value, CancellationToken cancellationToken) =>
+        FindByHashAsync(Hash(value), cancellationToken);
+
+    /// <summary>The caller of the scoped token whose value hashes to <paramref name="hash"/>.</summary>
+    public async ValueTask<Caller?> FindByHashAsync(byte[] hash, CancellationToken cancellationToken) =>
+        await engine.FindTokenAsync(hash, cancellationToken) is { } token ? Caller.For(token) : null;
 
     public async Task<Issued> CreateAsync(string accountId, string? name, string? permission, IReadOnlyList<string?>? namespaces, CancellationToken cancellationToken)
     {

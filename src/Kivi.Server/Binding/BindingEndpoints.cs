@@ -29,7 +29,7 @@ internal static class BindingEndpoints
             string key = RawKey.Decode(path.AsSpan(1));
             if (HttpMethods.IsGet(method)) await GetAsync(context, ns, kv, key);
             else if (HttpMethods.IsPut(method)) await PutAsync(context, ns, kv, key);
-            else if (HttpMethods.IsDelete(method)) await kv.DeleteAsync(ns, key);
+            else if (HttpMethods.IsDelete(method)) ValueEndpoints.SetVersion(context.Response, await kv.DeleteAsync(ns, key));
             else throw new KvException(405, KvErrorCode.NoRoute, "Method Not Allowed");
         }
         else throw new KvException(404, KvErrorCode.NoRoute, "Not Found");
@@ -37,9 +37,11 @@ internal static class BindingEndpoints
 
     private static async Task GetAsync(HttpContext context, KvNamespace ns, KvService kv, string key)
     {
-        if (Query.Text(context.Request.Query, "cache_ttl") is { } cacheTtl) Expiration.ParseCacheTtl(cacheTtl, kv.Limits);
+        using var scope = ReadScope.Begin(kv, Query.Text(context.Request.Query, "cache_ttl"));
         await using var value = await kv.GetAsync(ns, key, context.RequestAborted);
+        await scope.SettleAsync(context, kv, value?.Version);
         var response = context.Response;
+        scope.WriteHeaders(response);
         if (value is null)
         {
             BindingErrors.SetStatus(context, 404, "Not Found");
@@ -68,7 +70,10 @@ internal static class BindingEndpoints
     private static async Task ListAsync(HttpContext context, KvNamespace ns, KvService kv)
     {
         var q = context.Request.Query;
+        using var scope = ReadScope.Begin(kv, Query.Text(q, "cache_ttl"));
         var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "key_count_limit"), Query.Text(q, "cursor"), 1, context.RequestAborted);
+        await scope.SettleAsync(context, kv, page.Keys.Count == 0 ? null : page.Keys.Max(k => k.Version));
+        scope.WriteHeaders(context.Response);
         await WriteJsonAsync(context, w =>
         {
             w.WriteStartObject();
@@ -93,10 +98,10 @@ internal static class BindingEndpoints
     private static async Task BulkGetAsync(HttpContext context, KvNamespace ns, KvService kv)
     {
         var request = await RequestBody.ReadJsonAsync(context, 1024 * 1024, n => KvErrors.InvalidRequest("The bulk get request body is too large."), KiviProtocolJsonContext.Default.BulkGetRequest);
-        if (request.CacheTtl is { ValueKind: JsonValueKind.String or JsonValueKind.Number } cacheTtl)
-            Expiration.ParseCacheTtl(cacheTtl.ValueKind == JsonValueKind.String ? cacheTtl.GetString()! : cacheTtl.GetRawText(), kv.Limits);
+        using var scope = ReadScope.Begin(kv, request.CacheTtlText());
         var type = KvService.ParseBulkGetType(request.Type);
         var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);
+        scope.WriteHeaders(context.Response);
         await WriteJsonAsync(context, w =>
         {
             w.WriteStartObject();

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Kivi.Server.Binding;
 
 /// <summary>Serves a request that carries <c>X-Kivi-Namespace</c> as workerd's KV binding protocol.</summary>
-internal sealed class BindingHandler(TokenAuthenticator tokens, KvService kv, ILogger<BindingHandler> logger)
+internal sealed class BindingHandler(ICallerAuthenticator tokens, KvService kv, ILogger<BindingHandler> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -28,6 +28,7 @@ internal sealed class BindingHandler(TokenAuthenticator tokens, KvService kv, IL
             // A 404 would read as a missing key (null) in the Worker: a wrong namespace header must fail loudly.
             var ns = await kv.Engine.FindNamespaceAsync(context.Request.Headers[KiviHeaders.Namespace].ToString(), context.RequestAborted)
                 ?? throw new KvException(400, KvErrorCode.NamespaceNotFound, "X-Kivi-Namespace names no namespace");
+            context.Features.Set(caller);
             bool writes = HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsDelete(context.Request.Method);
             if (!(writes ? caller.CanWrite(ns) : caller.CanRead(ns))) throw AccessErrors.Forbidden();
             await BindingEndpoints.HandleAsync(context, ns, kv);

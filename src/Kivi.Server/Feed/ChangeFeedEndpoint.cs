@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Kivi.Caching;
 using Kivi.Core;
 using Kivi.Core.Access;
 using Kivi.Core.Storage;
@@ -22,7 +23,6 @@ namespace Kivi.Server.Feed;
 internal static class ChangeFeedEndpoint
 {
     private const int PageSize = 512;
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static void Map(RouteGroupBuilder api) =>
         api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed"));
@@ -48,10 +48,10 @@ internal static class ChangeFeedEndpoint
             {
                 // The log was trimmed past where this reader stands: it must drop what it holds and start at the head.
                 long head = engine.DurableHeadVersion;
-                await WriteLineAsync(response, w => { w.WriteString("type", "reset"); w.WriteNumber("head", head); w.WriteNumber("oldest", oldest); }, ct);
+                await FeedLines.WriteAsync(response, FeedEvent.ResetTo(head), ct);
                 after = head;
             }
-            await WriteLineAsync(response, w => { w.WriteString("type", "heartbeat"); w.WriteNumber("head", engine.DurableHeadVersion); }, ct);
+            await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), ct);
             while (!ct.IsCancellationRequested)
             {
                 long durable = engine.DurableHeadVersion;
@@ -71,7 +71,7 @@ internal static class ChangeFeedEndpoint
                 await response.Body.FlushAsync(ct);
                 var more = engine.WaitForDurableAsync(after, ct);
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more)
-                    await WriteLineAsync(response, w => { w.WriteString("type", "heartbeat"); w.WriteNumber("head", engine.DurableHeadVersion); }, ct);
+                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -94,47 +94,21 @@ internal static class ChangeFeedEndpoint
                 metadata = current.Metadata;
             }
         }
-        await WriteLineAsync(response, w =>
+        var kind = change.Kind switch
         {
-            w.WriteString("type", "change");
-            w.WriteNumber("version", change.Version);
-            w.WriteString("account", change.AccountId);
-            w.WriteString("namespace", change.NamespaceId);
-            if (change.Key is { } key) w.WriteString("key", key.AsSpan());
-            w.WriteString("kind", change.Kind switch
-            {
-                ChangeKind.Put => "put",
-                ChangeKind.Delete => "delete",
-                ChangeKind.Expire => "expire",
-                _ => "namespace_dropped",
-            });
-            if (change.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
-            if (value is { } v)
-            {
-                w.WriteBase64String("value", v.Span);
-                w.WritePropertyName("metadata");
-                if (metadata is null) w.WriteNullValue();
-                else w.WriteRawValue(metadata, skipInputValidation: true);
-            }
-        }, ct);
+            ChangeKind.Put => FeedEventKind.Put,
+            ChangeKind.Delete => FeedEventKind.Delete,
+            ChangeKind.Expire => FeedEventKind.Expire,
+            _ => FeedEventKind.NamespaceDropped,
+        };
+        await FeedLines.WriteAsync(response, new FeedEvent(kind, change.Version, kv.Engine.DurableHeadVersion, change.NamespaceId, change.Key,
+            change.Expiration, value?.ToArray(), metadata, change.AccountId), ct);
     }
 
     /// <summary>Values up to this size travel in the feed, so hot keys are refreshed in place at the edges.</summary>
     private const int InlineLimit = 64 * 1024;
 
-    private static async Task WriteLineAsync(HttpResponse response, Action<Utf8JsonWriter> body, CancellationToken ct)
-    {
-        using (var w = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-        response.BodyWriter.Write("\n"u8);
-        await response.BodyWriter.FlushAsync(ct);
-    }
-
-    private static long? ParseVersion(string? text, string name)
+    internal static long? ParseVersion(string? text, string name)
     {
         if (string.IsNullOrEmpty(text)) return null;
         if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v))

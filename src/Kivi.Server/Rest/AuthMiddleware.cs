@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Kivi.Server.Rest;
 
 /// <summary>Every API request needs <c>Authorization: Bearer &lt;token&gt;</c>: 401 without one, 403 with an unknown one.</summary>
-internal sealed class AuthMiddleware(RequestDelegate next, TokenAuthenticator tokens)
+internal sealed class AuthMiddleware(RequestDelegate next, ICallerAuthenticator tokens)
 {
     public async Task InvokeAsync(HttpContext context)
     {

@@ -26,7 +26,8 @@ internal static class BulkEndpoints
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         long max = kv.Limits.MaxBulkWriteBytes;
         var items = await RequestBody.ReadJsonAsync(context, max, _ => KvErrors.BulkWriteTooLarge(max), KiviProtocolJsonContext.Default.ListBulkWriteItem);
-        int count = await kv.BulkPutAsync(ns, items);
+        var (count, version) = await kv.BulkPutAsync(ns, items);
+        ValueEndpoints.SetVersion(context.Response, version);
         await WriteCountAsync(context, count);
     }
 
@@ -34,7 +35,8 @@ internal static class BulkEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         var keys = await RequestBody.ReadJsonAsync(context, MaxKeyListBody, n => KvErrors.InvalidRequest($"The request body exceeds the limit of {MaxKeyListBody} bytes."), KiviProtocolJsonContext.Default.ListString);
-        int count = await kv.BulkDeleteAsync(ns, keys);
+        var (count, version) = await kv.BulkDeleteAsync(ns, keys);
+        ValueEndpoints.SetVersion(context.Response, version);
         await WriteCountAsync(context, count);
     }
 
@@ -43,7 +45,9 @@ internal static class BulkEndpoints
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var request = await RequestBody.ReadJsonAsync(context, MaxKeyListBody, n => KvErrors.InvalidRequest($"The request body exceeds the limit of {MaxKeyListBody} bytes."), KiviProtocolJsonContext.Default.BulkGetRequest);
         var type = KvService.ParseBulkGetType(request.Type);
+        using var scope = ReadScope.Begin(kv, request.CacheTtlText());
         var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);
+        scope.WriteHeaders(context.Response);
         await Envelope.OkAsync(context, w =>
         {
             w.WriteStartObject();

@@ -7,14 +7,18 @@ namespace Kivi.Server.Rest;
 /// Resolves a bearer token to its caller: the admin token (compared by hash, in constant time) is the
 /// root caller; any other is looked up by the SHA-256 of its value among the scoped tokens.
 /// </summary>
-internal sealed class TokenAuthenticator(string adminToken, TokenService tokens)
+internal sealed class TokenAuthenticator(string adminToken, TokenService tokens) : ICallerAuthenticator
 {
     private readonly byte[] _adminHash = TokenService.Hash(adminToken);
 
-    public async ValueTask<Caller?> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    public ValueTask<Caller?> AuthenticateAsync(string token, CancellationToken cancellationToken) =>
+        FindByHashAsync(TokenService.Hash(token), cancellationToken);
+
+    /// <summary>The caller whose token hashes to <paramref name="hash"/>: how edges check the tokens they are shown.</summary>
+    public async ValueTask<Caller?> FindByHashAsync(byte[] hash, CancellationToken cancellationToken)
     {
-        if (CryptographicOperations.FixedTimeEquals(TokenService.Hash(token), _adminHash)) return Caller.Root;
-        return await tokens.AuthenticateAsync(token, cancellationToken);
+        if (CryptographicOperations.FixedTimeEquals(hash, _adminHash)) return Caller.Root;
+        return await tokens.FindByHashAsync(hash, cancellationToken);
     }
 
     /// <summary>The token of an <c>Authorization: Bearer</c> header, or null when there is none.</summary>

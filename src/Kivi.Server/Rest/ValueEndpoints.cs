@@ -29,7 +29,10 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
-        await using var value = await kv.GetAsync(ns, key, context.RequestAborted) ?? throw KvErrors.KeyNotFound();
+        using var scope = ReadScope.Begin(kv, Query.Text(context.Request.Query, "cache_ttl"));
+        var found = await kv.GetAsync(ns, key, context.RequestAborted);
+        scope.WriteHeaders(context.Response);
+        await using var value = found ?? throw KvErrors.KeyNotFound();
         var response = context.Response;
         response.ContentType = "application/octet-stream";
         response.ContentLength = value.Length;
@@ -61,14 +64,17 @@ internal static class ValueEndpoints
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
-        await kv.DeleteAsync(ns, RawKey.FromRequest(context, namespace_id, ValuesMarker));
+        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, namespace_id, ValuesMarker)));
         await Envelope.OkEmptyAsync(context);
     }
 
     private static async Task GetMetadataAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
-        var info = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, namespace_id, MetadataMarker), context.RequestAborted) ?? throw KvErrors.KeyNotFound();
+        using var scope = ReadScope.Begin(kv, Query.Text(context.Request.Query, "cache_ttl"));
+        var found = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, namespace_id, MetadataMarker), context.RequestAborted);
+        scope.WriteHeaders(context.Response);
+        var info = found ?? throw KvErrors.KeyNotFound();
         SetVersion(context.Response, info.Version);
         await Envelope.OkAsync(context, w =>
         {
@@ -81,7 +87,9 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var q = context.Request.Query;
+        using var scope = ReadScope.Begin(kv, Query.Text(q, "cache_ttl"));
         var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
+        scope.WriteHeaders(context.Response);
         await Envelope.OkArrayAsync(context, page.Keys, WriteKey, w =>
         {
             w.WriteStartObject();

@@ -1,0 +1,58 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Kivi.Caching;
+using Microsoft.AspNetCore.Http;
+
+namespace Kivi.Server.Feed;
+
+/// <summary>Writes change-feed lines (NDJSON), the same from an origin and from an edge relaying to the tier below.</summary>
+internal static class FeedLines
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static async Task WriteAsync(HttpResponse response, FeedEvent e, CancellationToken ct)
+    {
+        using (var w = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
+        {
+            w.WriteStartObject();
+            switch (e.Kind)
+            {
+                case FeedEventKind.Heartbeat:
+                    w.WriteString("type", "heartbeat");
+                    w.WriteNumber("head", e.Head);
+                    break;
+                case FeedEventKind.Reset:
+                    w.WriteString("type", "reset");
+                    w.WriteNumber("head", e.Head);
+                    break;
+                default:
+                    w.WriteString("type", "change");
+                    w.WriteNumber("version", e.Version);
+                    w.WriteNumber("head", e.Head);
+                    if (e.AccountId is { } account) w.WriteString("account", account);
+                    w.WriteString("namespace", e.NamespaceId);
+                    if (e.Key is { } key) w.WriteString("key", key);
+                    w.WriteString("kind", e.Kind switch
+                    {
+                        FeedEventKind.Put => "put",
+                        FeedEventKind.Delete => "delete",
+                        FeedEventKind.Expire => "expire",
+                        _ => "namespace_dropped",
+                    });
+                    if (e.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
+                    if (e.Value is { } value)
+                    {
+                        w.WriteBase64String("value", value);
+                        w.WritePropertyName("metadata");
+                        if (e.Metadata is null) w.WriteNullValue();
+                        else w.WriteRawValue(e.Metadata, skipInputValidation: true);
+                    }
+                    break;
+            }
+            w.WriteEndObject();
+        }
+        response.BodyWriter.Write("\n"u8);
+        await response.BodyWriter.FlushAsync(ct);
+    }
+}

@@ -1,0 +1,76 @@
+using Kivi.Core;
+using Kivi.Core.Access;
+using Kivi.Server.Rest;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Kivi.Server.Feed;
+
+/// <summary>
+/// What an edge asks of its upstream besides data, with a replication (or admin) token: who a client's
+/// token is (by its SHA-256, so the edge can check tokens it is shown), and where a namespace lives.
+/// </summary>
+internal static class ReplicationEndpoints
+{
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapGet("/kivi/tokens/{hash}", FindTokenAsync).WithMetadata(new KvOperation("find token"));
+        api.MapGet("/kivi/namespaces/{namespace_id}", FindNamespaceAsync).WithMetadata(new KvOperation("find namespace"));
+        api.MapGet("/kivi/accounts/{account_id}", FindAccountAsync).WithMetadata(new KvOperation("find account"));
+    }
+
+    private static void RequireReplicator(HttpContext context) => context.Require(c => c.IsRoot || c.CanReplicate(c.AccountId!));
+
+    private static async Task FindTokenAsync(HttpContext context, TokenAuthenticator authenticator, string hash)
+    {
+        RequireReplicator(context);
+        if (hash.Length != 64 || !hash.All(char.IsAsciiHexDigit)) throw KvErrors.InvalidRequest("The token hash must be 64 hexadecimal digits (SHA-256 of the token's value).");
+        var found = await authenticator.FindByHashAsync(Convert.FromHexString(hash), context.RequestAborted);
+        if (found is null || !(found.IsRoot || context.Caller().CanSeeAccount(found.AccountId!)))
+            throw new KvException(404, Protocol.KvErrorCode.TokenNotFound, "Token not found");
+        await Envelope.OkAsync(context, w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("root", found.IsRoot);
+            w.WriteString("id", found.TokenId);
+            if (found.AccountId is { } account) w.WriteString("account_id", account);
+            w.WriteString("permission", TokenService.PermissionName(found.Permission));
+            if (found.Namespaces is { } namespaces)
+            {
+                w.WriteStartArray("namespaces");
+                foreach (var ns in namespaces) w.WriteStringValue(ns);
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task FindNamespaceAsync(HttpContext context, KvService kv, string namespace_id)
+    {
+        RequireReplicator(context);
+        var ns = await kv.Engine.FindNamespaceAsync(namespace_id, context.RequestAborted);
+        if (ns is null || !context.Caller().CanSeeAccount(ns.AccountId)) throw KvErrors.NamespaceNotFound();
+        await Envelope.OkAsync(context, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("id", ns.Id);
+            w.WriteString("title", ns.Title);
+            w.WriteString("account_id", ns.AccountId);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task FindAccountAsync(HttpContext context, KvService kv, string account_id)
+    {
+        RequireReplicator(context);
+        if (!context.Caller().CanSeeAccount(account_id) || !await kv.Engine.AccountExistsAsync(account_id, context.RequestAborted))
+            throw KvErrors.AccountNotFound(account_id);
+        await Envelope.OkAsync(context, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("id", account_id);
+            w.WriteEndObject();
+        });
+    }
+}

@@ -1,0 +1,9 @@
+using Kivi.Core.Access;
+
+namespace Kivi.Server.Rest;
+
+/// <summary>Turns a bearer token into its caller: locally at an origin, through the upstream at an edge.</summary>
+internal interface ICallerAuthenticator
+{
+    ValueTask<Caller?> AuthenticateAsync(string token, CancellationToken cancellationToken);
+}

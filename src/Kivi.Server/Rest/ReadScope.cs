@@ -1,0 +1,75 @@
+using System.Globalization;
+using Kivi.Core;
+using Kivi.Protocol;
+using Microsoft.AspNetCore.Http;
+
+namespace Kivi.Server.Rest;
+
+/// <summary>
+/// What a read asks of the cache below the storage waist (its cacheTtl) and what the cache tells the
+/// endpoint back (the position the answer reflects, and whether it was served stale), carried alongside
+/// the call so the engine interface stays the same for a store and for an edge.
+/// </summary>
+internal sealed class ReadScope : IDisposable
+{
+    private static readonly AsyncLocal<ReadScope?> Ambient = new();
+    private readonly long _head;
+
+    private ReadScope(TimeSpan? cacheTtl, long head)
+    {
+        CacheTtl = cacheTtl;
+        _head = head;
+    }
+
+    public static ReadScope? Current => Ambient.Value;
+
+    /// <summary>The freshness the reader asked for; null for the default.</summary>
+    public TimeSpan? CacheTtl { get; }
+
+    /// <summary>The lowest position among the answers read (a bulk read reflects its oldest part).</summary>
+    public long? AsOf { get; private set; }
+
+    /// <summary>The largest staleness among answers served past their cacheTtl.</summary>
+    public TimeSpan? Stale { get; private set; }
+
+    /// <summary>
+    /// Starts a read. The head is taken before reading, so a miss reports a position no later than the
+    /// state it saw. <paramref name="cacheTtl"/> is the raw <c>cache_ttl</c> (validated, ≥ the minimum).
+    /// </summary>
+    public static ReadScope Begin(KvService kv, string? cacheTtl)
+    {
+        TimeSpan? ttl = cacheTtl is null ? null : TimeSpan.FromSeconds(Math.Min(Expiration.ParseCacheTtl(cacheTtl, kv.Limits), 365L * 86400));
+        var scope = new ReadScope(ttl, kv.Engine.HeadVersion);
+        Ambient.Value = scope;
+        return scope;
+    }
+
+    /// <summary>The store's head when the read began.</summary>
+    public long Head => _head;
+
+    /// <summary>
+    /// For an edge filling its cache: waits until what was read is on disk, so an edge never caches a
+    /// version a crash could take back (and later hand to a different write).
+    /// </summary>
+    public Task SettleAsync(HttpContext context, KvService kv, long? version)
+    {
+        if (context.Features.Get<Kivi.Core.Access.Caller>() is not { Permission: Kivi.Core.Access.TokenPermission.Replication }) return Task.CompletedTask;
+        long needed = Math.Max(_head, version ?? 0);
+        return needed <= kv.Engine.DurableHeadVersion ? Task.CompletedTask : kv.Engine.WaitForDurableAsync(needed - 1, context.RequestAborted);
+    }
+
+    public void Observe(long asOf, TimeSpan? stale)
+    {
+        AsOf = AsOf is { } seen ? Math.Min(seen, asOf) : asOf;
+        if (stale is { } s && (Stale is null || s > Stale)) Stale = s;
+    }
+
+    /// <summary>Kivi-Head on every read; Kivi-Stale when an edge answered past cacheTtl because its upstream failed.</summary>
+    public void WriteHeaders(HttpResponse response)
+    {
+        response.Headers[KiviHeaders.Head] = (AsOf ?? _head).ToString(CultureInfo.InvariantCulture);
+        if (Stale is { } stale) response.Headers[KiviHeaders.Stale] = ((long)stale.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose() => Ambient.Value = null;
+}
