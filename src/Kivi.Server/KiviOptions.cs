@@ -27,6 +27,30 @@ public sealed class KiviOptions
     /// <summary>How often an idle change feed sends a heartbeat carrying the head version.</summary>
     public TimeSpan FeedHeartbeat { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Edge: the URL of the origin (or of another edge, for tiers).</summary>
+    public string? Upstream { get; set; }
+
+    /// <summary>Edge: a replication (or admin) token of the upstream, for the feed and for filling the cache.</summary>
+    public string? UpstreamToken { get; set; }
+
+    /// <summary>Edge: memory for cached entries, in bytes (values, keys, metadata and a per-entry overhead).</summary>
+    public long CacheBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Edge: how long past cacheTtl a cached value may be served, marked Kivi-Stale, while the upstream is unreachable.</summary>
+    public TimeSpan MaxStale { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Edge: how long an answer about a client's token is remembered (so how long a revoked token still reads at an edge).</summary>
+    public TimeSpan TokenCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Edge: how long a request to the upstream may take before it counts as failed.</summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The cacheTtl of a read that names none, in seconds (Workers KV: 60).</summary>
+    public int DefaultCacheTtl { get; set; } = 60;
+
+    /// <summary>The smallest cacheTtl a read may ask for, in seconds (Workers KV: 30).</summary>
+    public int MinCacheTtl { get; set; } = 30;
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -44,5 +68,14 @@ public sealed class KiviOptions
         ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),
         ("--change-retention", "KIVI_CHANGE_RETENTION", "Kivi:ChangeRetention"),
+        ("--feed-heartbeat", "KIVI_FEED_HEARTBEAT", "Kivi:FeedHeartbeat"),
+        ("--upstream", "KIVI_UPSTREAM", "Kivi:Upstream"),
+        ("--upstream-token", "KIVI_UPSTREAM_TOKEN", "Kivi:UpstreamToken"),
+        ("--cache-bytes", "KIVI_CACHE_BYTES", "Kivi:CacheBytes"),
+        ("--max-stale", "KIVI_MAX_STALE", "Kivi:MaxStale"),
+        ("--token-cache-ttl", "KIVI_TOKEN_CACHE_TTL", "Kivi:TokenCacheTtl"),
+        ("--upstream-timeout", "KIVI_UPSTREAM_TIMEOUT", "Kivi:UpstreamTimeout"),
+        ("--default-cache-ttl", "KIVI_DEFAULT_CACHE_TTL", "Kivi:DefaultCacheTtl"),
+        ("--min-cache-ttl", "KIVI_MIN_CACHE_TTL", "Kivi:MinCacheTtl"),
     ];
 }

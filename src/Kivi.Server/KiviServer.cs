@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using Kivi.Core;
 using Kivi.Core.Storage;
 using Kivi.Protocol;
+using Kivi.Caching;
+using Kivi.Client;
 using Kivi.Server.Rest;
 using Kivi.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -33,8 +35,21 @@ public static class KiviServer
 
         var options = builder.Configuration.GetSection("Kivi").Get<KiviOptions>() ?? new KiviOptions();
         builder.Services.Configure<KiviOptions>(builder.Configuration.GetSection("Kivi"));
-        if (options.Role != "single")
-            throw new InvalidOperationException($"--role {options.Role} is not available yet: this release runs a single node (--role single), which is origin and store in one process.");
+        if (options.MinCacheTtl < 1 || options.DefaultCacheTtl < options.MinCacheTtl)
+            throw new InvalidOperationException($"--min-cache-ttl must be at least 1 and --default-cache-ttl at least --min-cache-ttl (got {options.MinCacheTtl} and {options.DefaultCacheTtl}).");
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(KvLimits.WorkersKv with { MinCacheTtlSeconds = options.MinCacheTtl, DefaultCacheTtlSeconds = options.DefaultCacheTtl });
+        builder.Services.AddSingleton<KvService>();
+        return options.Role switch
+        {
+            "single" or "origin" => await BuildOriginAsync(builder, options),
+            "edge" => BuildEdge(builder, options),
+            _ => throw new InvalidOperationException($"--role must be single, origin or edge, not \"{options.Role}\"."),
+        };
+    }
+
+    private static async Task<WebApplication> BuildOriginAsync(WebApplicationBuilder builder, KiviOptions options)
+    {
         string dataFolder = Path.GetFullPath(options.Data);
         Directory.CreateDirectory(dataFolder);
 
@@ -45,37 +60,92 @@ public static class KiviServer
             Durable = options.Durable,
             CheckpointPages = options.CheckpointPages,
         }));
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(KvLimits.WorkersKv);
         builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<SqliteKvEngine>());
         builder.Services.AddSingleton<IKvMaintenance>(sp => sp.GetRequiredService<SqliteKvEngine>());
-        builder.Services.AddSingleton<KvService>();
         builder.Services.AddSingleton<Kivi.Core.Access.TokenService>();
         builder.Services.AddHostedService<MaintenanceService>();
+        string? adminToken = null; // read or generated once the logger exists, before the first request
+        builder.Services.AddSingleton(sp => new TokenAuthenticator(adminToken!, sp.GetRequiredService<Kivi.Core.Access.TokenService>()));
+        builder.Services.AddSingleton<ICallerAuthenticator>(sp => sp.GetRequiredService<TokenAuthenticator>());
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi");
         var engine = app.Services.GetRequiredService<SqliteKvEngine>();
         await engine.InitializeAsync(CancellationToken.None);
-        string adminToken = ResolveAdminToken(options, dataFolder, logger);
+        adminToken = ResolveAdminToken(options, dataFolder, logger);
         string accountId = await ResolveAccountAsync(engine, options);
         Log.Started(logger, options.Role, dataFolder, accountId);
 
-        MapApi(app, new TokenAuthenticator(adminToken, app.Services.GetRequiredService<Kivi.Core.Access.TokenService>()));
+        MapApi(app, app.Services.GetRequiredService<ICallerAuthenticator>(), edge: null);
         return app;
     }
 
-    private static void MapApi(WebApplication app, TokenAuthenticator tokens)
+    /// <summary>
+    /// An edge: no store of its own; reads from its cache, filled from and kept current by its upstream's
+    /// feed; everything else forwarded upstream.
+    /// </summary>
+    private static WebApplication BuildEdge(WebApplicationBuilder builder, KiviOptions options)
+    {
+        if (!Uri.TryCreate(options.Upstream, UriKind.Absolute, out var upstreamUrl) || upstreamUrl.Scheme is not ("http" or "https"))
+            throw new InvalidOperationException($"--role edge needs --upstream with the http(s) URL of its origin or of another edge (got \"{options.Upstream}\").");
+        if (string.IsNullOrEmpty(options.UpstreamToken))
+            throw new InvalidOperationException("--role edge needs --upstream-token: a replication (or admin) token of the upstream, for its change feed and cache fills.");
+        var cacheOptions = new KvCacheOptions
+        {
+            CapacityBytes = options.CacheBytes,
+            MaxStaleness = options.MaxStale,
+            FeedHeartbeat = TimeSpan.FromMilliseconds(500),
+            FeedHealthTimeout = TimeSpan.FromSeconds(3),
+        };
+        cacheOptions.Validate();
+        var baseAddress = new Uri(upstreamUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
+        var http = new HttpClient(new SocketsHttpHandler
+        {
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            AllowAutoRedirect = false,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+        })
+        { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        var upstream = new KiviUpstream(http, options.UpstreamToken, cacheOptions, options.UpstreamTimeout);
+        builder.Services.AddSingleton(upstream);
+        builder.Services.AddSingleton(sp => new KvCache(upstream, cacheOptions, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new FeedRelay(sp.GetRequiredService<KvCache>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi.Feed");
+            return new FeedFollower(sp.GetRequiredService<KvCache>(), upstream, sp.GetRequiredService<TimeProvider>(), e => Log.FeedStopped(logger, e, baseAddress));
+        });
+        builder.Services.AddHostedService<Edge.FeedFollowerService>();
+        builder.Services.AddSingleton(new Edge.EdgeUpstreamApi(http, options.UpstreamToken, options.UpstreamTimeout));
+        builder.Services.AddSingleton<Edge.EdgeEngine>();
+        builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<Edge.EdgeEngine>());
+        builder.Services.AddSingleton<ICallerAuthenticator>(sp => new Edge.EdgeAuthenticator(sp.GetRequiredService<Edge.EdgeUpstreamApi>(), sp.GetRequiredService<TimeProvider>(), options.TokenCacheTtl));
+        builder.Services.AddSingleton(sp => new Edge.EdgeProxy(http, sp.GetRequiredService<KvCache>(), sp.GetRequiredService<ILogger<Edge.EdgeProxy>>()));
+
+        var app = builder.Build();
+        _ = app.Services.GetRequiredService<FeedRelay>(); // relays from the first feed line on
+        Log.EdgeStarted(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi"), baseAddress, cacheOptions.CapacityBytes, options.DefaultCacheTtl, options.MaxStale);
+        MapApi(app, app.Services.GetRequiredService<ICallerAuthenticator>(), app.Services.GetRequiredService<Edge.EdgeProxy>());
+        return app;
+    }
+
+    private static void MapApi(WebApplication app, ICallerAuthenticator tokens, Edge.EdgeProxy? edge)
     {
         app.MapGet("/healthz", () => Results.Text("ok"));
         // workerd's external KV service: every request names its namespace in an injected header.
         var bindingHandler = ActivatorUtilities.CreateInstance<Binding.BindingHandler>(app.Services, tokens);
+        if (edge is not null)
+            app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace) && !(HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsPost(c.Request.Method)),
+                writes => writes.Run(edge.ForwardBindingAsync));
         app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace), binding => binding.Run(bindingHandler.InvokeAsync));
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/client/v4"), api =>
         {
             api.UseMiddleware<ErrorMiddleware>();
-            api.UseMiddleware<AuthMiddleware>(tokens);
             api.UseMiddleware<DotSegmentGuard>();
+            if (edge is not null) api.UseWhen(c => !Edge.EdgeProxy.ServesLocally(c), forwarded => forwarded.Run(edge.ForwardRestAsync));
+            api.UseMiddleware<AuthMiddleware>(tokens);
             api.UseStatusCodePages(async status =>
             {
                 var response = status.HttpContext.Response;
@@ -86,9 +156,15 @@ public static class KiviServer
             });
         });
         var api = app.MapGroup("/client/v4");
-        AccountEndpoints.Map(api);
-        TokenEndpoints.Map(api);
-        Feed.ChangeFeedEndpoint.Map(api);
+        if (edge is null)
+        {
+            // An edge forwards accounts and tokens upstream untouched.
+            AccountEndpoints.Map(api);
+            TokenEndpoints.Map(api);
+            Feed.ChangeFeedEndpoint.Map(api);
+            Feed.ReplicationEndpoints.Map(api);
+        }
+        else Edge.EdgeFeedEndpoint.Map(api);
         var namespaces = api.MapGroup("/accounts/{account_id}/storage/kv/namespaces");
         NamespaceEndpoints.Map(namespaces);
         ValueEndpoints.Map(namespaces);

@@ -22,4 +22,16 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Error, "Expiration sweep failed")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Warning, "Forwarding {Method} to the upstream {Upstream} failed")]
+    public static partial void UpstreamFailed(ILogger logger, Exception e, string method, Uri upstream);
+
+    [LoggerMessage(8, LogLevel.Warning, "The upstream acknowledged a write to {Uri} without a Kivi-Version: read-your-writes cannot be ensured for it")]
+    public static partial void NoWriteVersion(ILogger logger, Uri? uri);
+
+    [LoggerMessage(9, LogLevel.Warning, "The change feed from {Upstream} stopped; reconnecting")]
+    public static partial void FeedStopped(ILogger logger, Exception e, Uri upstream);
+
+    [LoggerMessage(10, LogLevel.Information, "Edge of {Upstream}: cache {CapacityBytes} bytes, default cacheTtl {CacheTtl} s, stale-if-error up to {MaxStale}")]
+    public static partial void EdgeStarted(ILogger logger, Uri upstream, long capacityBytes, int cacheTtl, TimeSpan maxStale);
 }

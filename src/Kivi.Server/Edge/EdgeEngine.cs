@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Kivi.Caching;
+using Kivi.Client;
+using Kivi.Core;
+using Kivi.Core.Access;
+using Kivi.Core.Storage;
+using Kivi.Protocol;
+using Kivi.Server.Rest;
+
+namespace Kivi.Server.Edge;
+
+/// <summary>
+/// The storage waist of an edge: reads come from the <see cref="KvCache"/>, namespaces from the upstream
+/// (remembered until the feed says they were dropped). Writes never reach it: the edge forwards them
+/// upstream as HTTP (<see cref="EdgeProxy"/>), so the origin checks the client's own token.
+/// </summary>
+internal sealed class EdgeEngine : IKvEngine
+{
+    private static readonly TimeSpan NamespaceRemember = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan MissingRemember = TimeSpan.FromSeconds(1);
+
+    private readonly KvCache _cache;
+    private readonly EdgeUpstreamApi _api;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _defaultCacheTtl;
+    private readonly ConcurrentDictionary<string, (KvNamespace? Ns, long At)> _namespaces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _accounts = new(StringComparer.Ordinal);
+
+    public EdgeEngine(KvCache cache, EdgeUpstreamApi api, KvLimits limits, TimeProvider time)
+    {
+        _cache = cache;
+        _api = api;
+        _time = time;
+        _defaultCacheTtl = TimeSpan.FromSeconds(limits.DefaultCacheTtlSeconds);
+        cache.Applied += e =>
+        {
+            if (e.Kind == FeedEventKind.NamespaceDropped) _namespaces.TryRemove(e.NamespaceId!, out _);
+            else if (e.Kind == FeedEventKind.Reset) _namespaces.Clear();
+        };
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>An edge's position is the last change its feed applied.</summary>
+    public long HeadVersion => Math.Max(0, _cache.Position);
+    public long DurableHeadVersion => HeadVersion;
+
+    /// <summary>Everything an edge holds came from durable changes or reads its upstream settled first.</summary>
+    public Task WaitForDurableAsync(long version, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask<bool> AccountExistsAsync(string accountId, CancellationToken cancellationToken)
+    {
+        if (_accounts.TryGetValue(accountId, out long at) && _time.GetElapsedTime(at) < NamespaceRemember) return true;
+        if (!await Upstream(() => _api.AccountExistsAsync(accountId, cancellationToken))) return false;
+        _accounts[accountId] = _time.GetTimestamp();
+        return true;
+    }
+
+    public async ValueTask<KvNamespace?> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
+        await FindNamespaceAsync(namespaceId, cancellationToken) is { } ns && ns.AccountId == accountId ? ns : null;
+
+    public async ValueTask<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken)
+    {
+        if (_namespaces.TryGetValue(namespaceId, out var known) && _time.GetElapsedTime(known.At) < (known.Ns is null ? MissingRemember : NamespaceRemember))
+            return known.Ns;
+        try
+        {
+            var ns = await Upstream(() => _api.FindNamespaceAsync(namespaceId, cancellationToken));
+            _namespaces[namespaceId] = (ns, _time.GetTimestamp());
+            return ns;
+        }
+        catch (KvException e) when (e.Code == KvErrorCode.UpstreamUnavailable && known.Ns is not null)
+        {
+            return known.Ns; // the upstream is down: keep serving what this namespace's cache holds
+        }
+    }
+
+    public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    {
+        var read = await ReadAsync(ns, key, cancellationToken);
+        if (read.Body is { } body) return new StoredValue(body.Body!, body.Length, body, body.Metadata, body.Expiration, body.Version);
+        var e = read.Entry;
+        return e.IsPresent && !e.IsExpiredAt(now) ? new StoredValue(e.Value, e.Metadata, e.Expiration, e.Version) : null;
+    }
+
+    public async ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    {
+        var read = await ReadAsync(ns, key, cancellationToken);
+        if (read.Body is { } body)
+        {
+            await body.DisposeAsync();
+            return new EntryInfo(key, body.Metadata, body.Expiration, body.Version);
+        }
+        var e = read.Entry;
+        return e.IsPresent && !e.IsExpiredAt(now) ? new EntryInfo(key, e.Metadata, e.Expiration, e.Version) : null;
+    }
+
+    private async ValueTask<CacheRead> ReadAsync(KvNamespace ns, byte[] key, CancellationToken cancellationToken)
+    {
+        var scope = ReadScope.Current;
+        var read = await Upstream(() => _cache.GetAsync(new CacheKey(ns.Id, key), scope?.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
+        scope?.Observe(read.Entry.AsOf, read.Stale);
+        return read;
+    }
+
+    public async ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
+    {
+        var scope = ReadScope.Current;
+        // The service asks for one key past the page to learn whether more follow; upstream pages stop at 1,000.
+        int take = Math.Min(limit, 1000);
+        var page = await Upstream(() => _cache.ListAsync(ns.Id, prefix, startAfter, take, scope?.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
+        scope?.Observe(page.AsOf, null);
+        var rows = page.Keys.Where(k => !(k.Expiration <= now)).Select(k => new EntryInfo(k.Key, k.Metadata, k.Expiration, k.Version)).ToList();
+        // Standing for "more follow": the service cuts the page at its limit and never shows this row.
+        if (page.More && rows.Count == take && take < limit) rows.Add(rows[^1]);
+        return rows;
+    }
+
+    /// <summary>Turns the upstream's failures into the errors a client of this edge sees.</summary>
+    private static async Task<T> Upstream<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (UpstreamUnavailableException e)
+        {
+            throw new KvException(503, KvErrorCode.UpstreamUnavailable, $"This edge cannot reach its upstream and holds no copy it may serve: {e.Message}");
+        }
+        catch (UpstreamRefusedException e)
+        {
+            throw new KvException(502, KvErrorCode.UpstreamUnavailable, e.Message);
+        }
+    }
+
+    // An edge forwards every write and management call upstream as HTTP; these never run here.
+    public ValueTask<IReadOnlyList<string>> ListAccountsAsync(CancellationToken cancellationToken) => throw Forwarded();
+    public ValueTask<KvToken?> FindTokenAsync(byte[] hash, CancellationToken cancellationToken) => throw Forwarded();
+    public ValueTask<IReadOnlyList<KvToken>> ListTokensAsync(string accountId, CancellationToken cancellationToken) => throw Forwarded();
+    public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken) => throw Forwarded();
+    public Task<WriteResult> WriteAsync(WriteCommand command) => throw Forwarded();
+    public ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken) => throw Forwarded();
+
+    private static NotSupportedException Forwarded() => new("An edge forwards this upstream; it never reaches the edge's engine.");
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

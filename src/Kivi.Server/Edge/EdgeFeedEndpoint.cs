@@ -1,0 +1,70 @@
+using Kivi.Caching;
+using Kivi.Core.Access;
+using Kivi.Server.Feed;
+using Kivi.Server.Rest;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+
+namespace Kivi.Server.Edge;
+
+/// <summary>
+/// An edge's change feed, for the edges below it (tiers): the lines it applied, from its relay window, in
+/// the origin's format. It claims to be current (heartbeats, heads) only while its own feed is, so a
+/// lower tier never believes it is fresher than the tier it follows.
+/// </summary>
+internal static class EdgeFeedEndpoint
+{
+    public static void Map(RouteGroupBuilder api) =>
+        api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed"));
+
+    private static async Task StreamAsync(HttpContext context, FeedRelay relay, IHostApplicationLifetime lifetime)
+    {
+        var caller = context.Caller();
+        if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
+        var cache = relay.Cache;
+        var q = context.Request.Query;
+        long after = ChangeFeedEndpoint.ParseVersion(Query.Text(q, "after"), "after") ?? cache.Position;
+        var heartbeat = Query.Text(q, "heartbeat_ms") is { } ms
+            ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000))
+            : cache.Options.FeedHeartbeat;
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var ct = stop.Token;
+        var response = context.Response;
+        response.ContentType = "application/x-ndjson";
+        response.Headers.CacheControl = "no-store";
+        try
+        {
+            if (Current(cache) is { } head) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(head), ct);
+            else await response.Body.FlushAsync(ct);
+            while (!ct.IsCancellationRequested)
+            {
+                var (lines, more) = relay.ReadAfter(after);
+                foreach (var line in lines)
+                {
+                    if (line.Kind == FeedEventKind.Reset)
+                    {
+                        await FeedLines.WriteAsync(response, line, ct);
+                        after = line.Head;
+                        continue;
+                    }
+                    if (caller.IsRoot || caller.CanSeeAccount(line.AccountId ?? ""))
+                        await FeedLines.WriteAsync(response, line with { Head = Current(cache) ?? 0 }, ct);
+                    after = line.Version;
+                }
+                if (lines.Count > 0) continue;
+                if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more && Current(cache) is { } now)
+                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(now), ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the reader went away, or the edge is stopping; the reader resumes from its last version
+        }
+    }
+
+    /// <summary>This edge's position, if its own feed is healthy and caught up recently; otherwise it claims nothing.</summary>
+    private static long? Current(KvCache cache) => cache.IsCurrent ? cache.Position : null;
+}
