@@ -51,6 +51,9 @@ public sealed class KiviOptions
     /// <summary>The smallest cacheTtl a read may ask for, in seconds (Workers KV: 30).</summary>
     public int MinCacheTtl { get; set; } = 30;
 
+    /// <summary>The smallest expiration_ttl a write may ask for, in seconds (Workers KV: 60; lower it only to test expiry).</summary>
+    public int MinExpirationTtl { get; set; } = 60;
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -77,5 +80,6 @@ public sealed class KiviOptions
         ("--upstream-timeout", "KIVI_UPSTREAM_TIMEOUT", "Kivi:UpstreamTimeout"),
         ("--default-cache-ttl", "KIVI_DEFAULT_CACHE_TTL", "Kivi:DefaultCacheTtl"),
         ("--min-cache-ttl", "KIVI_MIN_CACHE_TTL", "Kivi:MinCacheTtl"),
+        ("--min-expiration-ttl", "KIVI_MIN_EXPIRATION_TTL", "Kivi:MinExpirationTtl"),
     ];
 }

@@ -38,7 +38,12 @@ public static class KiviServer
         if (options.MinCacheTtl < 1 || options.DefaultCacheTtl < options.MinCacheTtl)
             throw new InvalidOperationException($"--min-cache-ttl must be at least 1 and --default-cache-ttl at least --min-cache-ttl (got {options.MinCacheTtl} and {options.DefaultCacheTtl}).");
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(KvLimits.WorkersKv with { MinCacheTtlSeconds = options.MinCacheTtl, DefaultCacheTtlSeconds = options.DefaultCacheTtl });
+        builder.Services.AddSingleton(KvLimits.WorkersKv with
+        {
+            MinCacheTtlSeconds = options.MinCacheTtl,
+            DefaultCacheTtlSeconds = options.DefaultCacheTtl,
+            MinExpirationTtlSeconds = Math.Max(1, options.MinExpirationTtl),
+        });
         builder.Services.AddSingleton<KvService>();
         return options.Role switch
         {

@@ -10,6 +10,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _output = [];
 
+    public bool HasExited => _process.HasExited;
+
     private ServerProcess(string dataFolder, IEnumerable<string> extraArgs)
     {
         var start = new ProcessStartInfo("dotnet")
