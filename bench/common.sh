@@ -44,5 +44,23 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 wrk_rps() { awk '/Requests\/sec/ {print $2}'; }
 wrk_p99_ms() { awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'; }
 
-cleanup() { stop_kivi; rm -rf "$WORK"; }
+cleanup() { stop_edges; stop_kivi; rm -rf "$WORK"; }
 trap cleanup EXIT
+
+EDGE_PIDS=()
+start_edge() { # start_edge PORT UPSTREAM_PORT REPLICATION_TOKEN [extra args]
+  local port=$1 upstream=$2 token=$3; shift 3
+  dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$port" --role edge \
+    --upstream "http://127.0.0.1:$upstream" --upstream-token "$token" --Logging:LogLevel:Default=Warning "$@" >"$WORK/edge-$port.log" 2>&1 &
+  EDGE_PIDS+=($!)
+  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+  cat "$WORK/edge-$port.log" >&2; exit 1
+}
+
+stop_edges() { for pid in "${EDGE_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; EDGE_PIDS=(); }
+
+replication_token() { # replication_token PORT -> prints a new replication token's value
+  curl -sf -X POST "http://127.0.0.1:$1/client/v4/accounts/$ACCOUNT/tokens" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d '{"name":"bench edges","permission":"replication"}' |
+    sed -E 's/.*"value":"([^"]+)".*/\1/'
+}

@@ -34,11 +34,22 @@ public sealed class CachedEntry
 
     public bool IsPresent => Value is not null;
 
+    /// <summary>The version as decimal text, formatted once per entry rather than once per read.</summary>
+    public string VersionText => _versionText ??= Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The position as decimal text, formatted once per entry.</summary>
+    public string AsOfText => _asOfText ??= AsOf.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The version in double quotes (an entity tag), formatted once per entry.</summary>
+    public string QuotedVersionText => _quotedVersionText ??= "\"" + VersionText + "\"";
+
+    private string? _versionText, _asOfText, _quotedVersionText;
+
     public bool IsExpiredAt(long unixSeconds) => Expiration is { } e && e <= unixSeconds;
 
     /// <summary>The approximate bytes this entry holds: what the cache's byte bound counts.</summary>
     internal long Weight(int keyBytes) => Overhead + keyBytes + (Value?.Length ?? 0) + (Metadata?.Length ?? 0) * 2L;
 
     /// <summary>The entry object, its node, the dictionary slot and the key array's headers (measured by the memory benchmark).</summary>
-    internal const int Overhead = 200;
+    internal const int Overhead = 270;
 }

@@ -65,6 +65,17 @@ public sealed partial class KvCache
         }
     }
 
+    /// <summary>
+    /// The entry for a key if the cache can answer from memory under <paramref name="cacheTtl"/> (a value
+    /// or a cached miss), counting a hit; null when <see cref="GetAsync"/> would have to go upstream.
+    /// </summary>
+    public CachedEntry? TryGetFresh(CacheKey key, TimeSpan cacheTtl)
+    {
+        if (_store.Get(key) is not { } cached || !IsFresh(cached, cacheTtl)) return null;
+        Interlocked.Increment(ref _hits);
+        return cached;
+    }
+
     /// <summary>The entry the cache holds for a key, without counting a read or going upstream (tests, the dashboard).</summary>
     public CachedEntry? Peek(CacheKey key) => _store.Get(key);
 

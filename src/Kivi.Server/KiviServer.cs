@@ -138,6 +138,11 @@ public static class KiviServer
 
     private static void MapApi(WebApplication app, ICallerAuthenticator tokens, Edge.EdgeProxy? edge)
     {
+        if (edge is not null)
+        {
+            app.UseMiddleware<Edge.EdgeHotPath>();
+            app.UseRouting(); // after the hot path: a hot read never pays for route matching
+        }
         app.MapGet("/healthz", () => Results.Text("ok"));
         // workerd's external KV service: every request names its namespace in an injected header.
         var bindingHandler = ActivatorUtilities.CreateInstance<Binding.BindingHandler>(app.Services, tokens);

@@ -16,6 +16,16 @@ internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider t
 
     private readonly ConcurrentDictionary<string, (Caller? Caller, long At)> _known = new(StringComparer.Ordinal);
 
+    /// <summary>The caller of a token this edge checked recently, without asking upstream; null otherwise.</summary>
+    public Caller? TryGetKnown(string token) =>
+        _recent.TryGetValue(token, out var known) && time.GetElapsedTime(known.At) < remember ? known.Caller : null;
+
+    /// <summary>
+    /// Valid tokens by value, for the hot path (no hash per read). Holds only what requests already carry
+    /// in memory, for at most the remember time, and only for tokens the upstream confirmed.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (Caller Caller, long At)> _recent = new(StringComparer.Ordinal);
+
     public async ValueTask<Caller?> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
         var hash = TokenService.Hash(token);
@@ -32,7 +42,13 @@ internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider t
             return known.Caller; // stale-if-error covers who may read, too: the upstream cannot say otherwise now
         }
         if (_known.Count > 100_000) _known.Clear(); // bounded: a flood of random tokens must not grow memory
-        _known[id] = (caller, time.GetTimestamp());
+        long now = time.GetTimestamp();
+        _known[id] = (caller, now);
+        if (caller is not null)
+        {
+            if (_recent.Count > 10_000) _recent.Clear();
+            _recent[token] = (caller, now);
+        }
         return caller;
     }
 }

@@ -59,6 +59,12 @@ internal sealed class EdgeEngine : IKvEngine
     public async ValueTask<KvNamespace?> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
         await FindNamespaceAsync(namespaceId, cancellationToken) is { } ns && ns.AccountId == accountId ? ns : null;
 
+    /// <summary>A namespace this edge looked up recently, without asking upstream.</summary>
+    public KvNamespace? TryGetKnownNamespace(ReadOnlySpan<char> namespaceId) =>
+        _namespaces.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(namespaceId, out var known) && known.Ns is not null && _time.GetElapsedTime(known.At) < NamespaceRemember ? known.Ns : null;
+
+    public TimeSpan DefaultCacheTtl => _defaultCacheTtl;
+
     public async ValueTask<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken)
     {
         if (_namespaces.TryGetValue(namespaceId, out var known) && _time.GetElapsedTime(known.At) < (known.Ns is null ? MissingRemember : NamespaceRemember))

@@ -19,7 +19,7 @@ internal sealed class DotSegmentGuard(RequestDelegate next)
         return Envelope.ErrorAsync(context, error.StatusCode, KvErrorCode.InvalidKey, error.Message);
     }
 
-    private static bool HasDotSegment(ReadOnlySpan<char> path, out string segment)
+    internal static bool HasDotSegment(ReadOnlySpan<char> path, out string segment)
     {
         segment = "";
         foreach (var range in path.Split('/'))

@@ -1,0 +1,19 @@
+using Kivi.Benchmarks;
+
+return args switch
+{
+    ["propagation", .. var rest] => await Propagation.RunAsync(Options.Parse(rest)),
+    ["cold-read", .. var rest] => await ColdRead.RunAsync(Options.Parse(rest)),
+    ["cache", .. var rest] => CacheEfficiency.Run(Options.Parse(rest)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: Kivi.Benchmarks propagation --origin URL --edges URL,URL,... --token T [--writes 1000]
+               Kivi.Benchmarks cold-read   --origin URL --edge URL --token T [--keys 2000]
+               Kivi.Benchmarks cache       [--keys 1000000] [--requests 4000000]
+        """);
+    return 2;
+}

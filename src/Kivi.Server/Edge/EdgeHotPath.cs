@@ -1,0 +1,88 @@
+using System.Globalization;
+using Kivi.Caching;
+using Kivi.Core;
+using Kivi.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace Kivi.Server.Edge;
+
+/// <summary>
+/// The edge's hot read, ahead of routing: <c>GET …/values/{key}</c> for a key, token and namespace the
+/// edge already holds fresh is answered straight from memory. Anything else (a query string, an escaped
+/// key, a token or namespace not seen lately, a value to fetch) goes down the full pipeline, which holds
+/// every rule; this path only reuses those rules' answers (<see cref="Kivi.Core.Access.Caller.CanRead"/>,
+/// the key rules of <see cref="KeyName"/>, the cache's freshness) without routing or per-request scopes.
+/// </summary>
+internal sealed class EdgeHotPath(RequestDelegate next, KvCache cache, EdgeEngine engine, Rest.ICallerAuthenticator authenticator, KvLimits limits)
+{
+    private const string Prefix = "/client/v4/accounts/";
+    private const string Namespaces = "/storage/kv/namespaces/";
+    private const string Values = "/values/";
+    private static readonly string[] OctetStream = ["application/octet-stream"];
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method) || request.QueryString.HasValue || authenticator is not EdgeAuthenticator tokens
+            || request.Headers.ContainsKey(KiviHeaders.Namespace)) return next(context);
+        // The target as sent: Kestrel's Path has dot segments resolved, which the full pipeline refuses.
+        string? target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is not null && !Rest.DotSegmentGuard.HasDotSegment(target, out _)
+            && Match(target, out var account, out var namespaceId, out var rawKey)
+            && Rest.TokenAuthenticator.BearerToken(request.Headers.Authorization) is { } token
+            && tokens.TryGetKnown(token) is { } caller
+            && engine.TryGetKnownNamespace(namespaceId) is { } ns && account.SequenceEqual(ns.AccountId) && caller.CanRead(ns)
+            && Key(rawKey) is { } key
+            && cache.TryGetFresh(new CacheKey(ns.Id, key), engine.DefaultCacheTtl) is { IsPresent: true } entry
+            && !entry.IsExpiredAt(DateTimeOffset.UtcNow.ToUnixTimeSeconds()))
+        {
+            return WriteAsync(context.Response, entry);
+        }
+        return next(context);
+    }
+
+    private static Task WriteAsync(HttpResponse response, CachedEntry entry)
+    {
+        var headers = response.Headers;
+        headers[KiviHeaders.Head] = entry.AsOfText;
+        headers.ContentType = OctetStream;
+        headers.ContentLength = entry.Value!.Length;
+        headers[HeaderNames.ETag] = entry.QuotedVersionText;
+        headers[KiviHeaders.Version] = entry.VersionText;
+        if (entry.Expiration is { } expiration) headers[KiviHeaders.Expiration] = expiration.ToString(CultureInfo.InvariantCulture);
+        return response.BodyWriter.WriteAsync(entry.Value).AsTask();
+    }
+
+    /// <summary>Splits <c>/client/v4/accounts/{a}/storage/kv/namespaces/{ns}/values/{key}</c>; the key stays as sent.</summary>
+    private static bool Match(string? path, out ReadOnlySpan<char> account, out ReadOnlySpan<char> namespaceId, out ReadOnlySpan<char> rawKey)
+    {
+        account = namespaceId = default;
+        rawKey = default;
+        if (path is null || !path.StartsWith(Prefix, StringComparison.Ordinal)) return false;
+        var rest = path.AsSpan(Prefix.Length);
+        int ns = rest.IndexOf(Namespaces, StringComparison.Ordinal);
+        if (ns <= 0) return false;
+        var tail = rest[(ns + Namespaces.Length)..];
+        int values = tail.IndexOf(Values, StringComparison.Ordinal);
+        if (values <= 0) return false;
+        account = rest[..ns];
+        namespaceId = tail[..values];
+        rawKey = tail[(values + Values.Length)..];
+        return true;
+    }
+
+    /// <summary>The key's bytes, decoded and checked exactly as the full pipeline does; null when it would refuse it.</summary>
+    private byte[]? Key(ReadOnlySpan<char> raw)
+    {
+        try
+        {
+            return KeyName.ToUtf8(Rest.RawKey.Decode(raw), limits);
+        }
+        catch (KvException)
+        {
+            return null; // the full pipeline says what is wrong with it
+        }
+    }
+}
