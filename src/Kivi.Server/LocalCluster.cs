@@ -116,6 +116,8 @@ internal static partial class LocalCluster
             };
             if (self.EndsWith(".dll", StringComparison.Ordinal)) start.ArgumentList.Add(self);
             foreach (var arg in args) start.ArgumentList.Add(arg);
+            // The node's address is read from this line, whatever log level the caller chose.
+            start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
             _process = new Process { StartInfo = start, EnableRaisingEvents = true };
             _process.OutputDataReceived += (_, e) => OnLine(e.Data);
             _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
