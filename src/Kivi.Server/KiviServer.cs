@@ -65,8 +65,22 @@ public static class KiviServer
             Durable = options.Durable,
             CheckpointPages = options.CheckpointPages,
         }));
-        builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<SqliteKvEngine>());
         builder.Services.AddSingleton<IKvMaintenance>(sp => sp.GetRequiredService<SqliteKvEngine>());
+        if (options.Role == "single")
+        {
+            // The same cache an edge runs, in process, fed by the store's own change log: hot reads are memory lookups.
+            var cacheOptions = new KvCacheOptions { CapacityBytes = options.CacheBytes };
+            cacheOptions.Validate();
+            builder.Services.AddSingleton(sp => new KvCache(
+                new Local.EngineUpstream(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxEntryBytes),
+                cacheOptions, sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddSingleton(sp => new FeedFollower(sp.GetRequiredService<KvCache>(),
+                new Local.EngineFeed(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<IKvMaintenance>(), cacheOptions.FeedHeartbeat),
+                sp.GetRequiredService<TimeProvider>()));
+            builder.Services.AddHostedService<Edge.FeedFollowerService>();
+            builder.Services.AddSingleton<IKvEngine>(sp => new Local.CachingEngine(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<KvCache>(), sp.GetRequiredService<KvLimits>()));
+        }
+        else builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<SqliteKvEngine>());
         builder.Services.AddSingleton<Kivi.Core.Access.TokenService>();
         builder.Services.AddHostedService<MaintenanceService>();
         string? adminToken = null; // read or generated once the logger exists, before the first request
@@ -138,9 +152,9 @@ public static class KiviServer
 
     private static void MapApi(WebApplication app, ICallerAuthenticator tokens, Edge.EdgeProxy? edge)
     {
-        if (edge is not null)
+        if (app.Services.GetRequiredService<IKvEngine>() is IHotReads)
         {
-            app.UseMiddleware<Edge.EdgeHotPath>();
+            app.UseMiddleware<HotReadPath>();
             app.UseRouting(); // after the hot path: a hot read never pays for route matching
         }
         app.MapGet("/healthz", () => Results.Text("ok"));

@@ -265,6 +265,8 @@ public sealed class EdgeHotPathTests
         Assert.Contains("expiration: ", hot.Item2, StringComparison.Ordinal);
         // The same read with a cache_ttl goes the full way and answers the same.
         Assert.Equal(hot, await Snapshot(edge, key + "?cache_ttl=60"));
+        // A single node (the cluster's origin runs the default role) has the same hot path over its in-process cache.
+        Assert.Equal(await Snapshot(cluster.Admin, key + "?cache_ttl=60"), await Snapshot(cluster.Admin, key));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ internal static class BindingEndpoints
 
     private static async Task GetAsync(HttpContext context, KvNamespace ns, KvService kv, string key)
     {
-        using var scope = ReadScope.Begin(kv, Query.Text(context.Request.Query, "cache_ttl"));
+        using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
         await using var value = await kv.GetAsync(ns, key, context.RequestAborted);
         await scope.SettleAsync(context, kv, value?.Version);
         var response = context.Response;
@@ -70,7 +70,7 @@ internal static class BindingEndpoints
     private static async Task ListAsync(HttpContext context, KvNamespace ns, KvService kv)
     {
         var q = context.Request.Query;
-        using var scope = ReadScope.Begin(kv, Query.Text(q, "cache_ttl"));
+        using var scope = ReadScope.Begin(context, kv, Query.Text(q, "cache_ttl"));
         var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "key_count_limit"), Query.Text(q, "cursor"), 1, context.RequestAborted);
         await scope.SettleAsync(context, kv, page.Keys.Count == 0 ? null : page.Keys.Max(k => k.Version));
         scope.WriteHeaders(context.Response);
@@ -98,7 +98,7 @@ internal static class BindingEndpoints
     private static async Task BulkGetAsync(HttpContext context, KvNamespace ns, KvService kv)
     {
         var request = await RequestBody.ReadJsonAsync(context, 1024 * 1024, n => KvErrors.InvalidRequest("The bulk get request body is too large."), KiviProtocolJsonContext.Default.BulkGetRequest);
-        using var scope = ReadScope.Begin(kv, request.CacheTtlText());
+        using var scope = ReadScope.Begin(context, kv, request.CacheTtlText());
         var type = KvService.ParseBulkGetType(request.Type);
         var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);
         scope.WriteHeaders(context.Response);

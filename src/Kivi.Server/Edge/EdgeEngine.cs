@@ -14,7 +14,7 @@ namespace Kivi.Server.Edge;
 /// (remembered until the feed says they were dropped). Writes never reach it: the edge forwards them
 /// upstream as HTTP (<see cref="EdgeProxy"/>), so the origin checks the client's own token.
 /// </summary>
-internal sealed class EdgeEngine : IKvEngine
+internal sealed class EdgeEngine : IKvEngine, IHotReads
 {
     private static readonly TimeSpan NamespaceRemember = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan MissingRemember = TimeSpan.FromSeconds(1);
@@ -64,6 +64,10 @@ internal sealed class EdgeEngine : IKvEngine
         _namespaces.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(namespaceId, out var known) && known.Ns is not null && _time.GetElapsedTime(known.At) < NamespaceRemember ? known.Ns : null;
 
     public TimeSpan DefaultCacheTtl => _defaultCacheTtl;
+    public KvCache Cache => _cache;
+
+    /// <summary>Every caller's reads: an edge forwards only writes.</summary>
+    public bool ServesFromCache(Caller caller) => true;
 
     public async ValueTask<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken cancellationToken)
     {

@@ -87,7 +87,9 @@ internal static class ChangeFeedEndpoint
         if (change.Kind == ChangeKind.Put && await kv.Engine.FindNamespaceAsync(change.NamespaceId, ct) is { } ns)
         {
             // Inline the value only while this change is still the entry's current one; a later change follows anyway.
-            await using var current = await kv.Engine.GetAsync(ns, change.Key!, kv.NowSeconds, ct);
+            // From the store itself, not a single node's cache: the feed must not fill it with every key written.
+            var store = kv.Engine is Local.CachingEngine cached ? cached.Store : kv.Engine;
+            await using var current = await store.GetAsync(ns, change.Key!, kv.NowSeconds, ct);
             if (current is { Stream: null } && current.Version == change.Version && current.Length <= InlineLimit)
             {
                 value = current.Inline;

@@ -45,7 +45,7 @@ internal static class BulkEndpoints
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var request = await RequestBody.ReadJsonAsync(context, MaxKeyListBody, n => KvErrors.InvalidRequest($"The request body exceeds the limit of {MaxKeyListBody} bytes."), KiviProtocolJsonContext.Default.BulkGetRequest);
         var type = KvService.ParseBulkGetType(request.Type);
-        using var scope = ReadScope.Begin(kv, request.CacheTtlText());
+        using var scope = ReadScope.Begin(context, kv, request.CacheTtlText());
         var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);
         scope.WriteHeaders(context.Response);
         await Envelope.OkAsync(context, w =>

@@ -6,4 +6,7 @@ namespace Kivi.Server.Rest;
 internal interface ICallerAuthenticator
 {
     ValueTask<Caller?> AuthenticateAsync(string token, CancellationToken cancellationToken);
+
+    /// <summary>The caller if it is known without I/O (the hot read path); null means "ask <see cref="AuthenticateAsync"/>".</summary>
+    Caller? TryGetKnown(string token);
 }

@@ -15,11 +15,18 @@ internal sealed class ReadScope : IDisposable
     private static readonly AsyncLocal<ReadScope?> Ambient = new();
     private readonly long _head;
 
-    private ReadScope(TimeSpan? cacheTtl, long head)
+    private ReadScope(TimeSpan? cacheTtl, long head, bool fromEdge)
     {
         CacheTtl = cacheTtl;
         _head = head;
+        FromEdge = fromEdge;
     }
+
+    /// <summary>
+    /// The reader is an edge filling its cache (a replication token): a store answers it from the store
+    /// itself, at the position it reports, never from its own in-process cache.
+    /// </summary>
+    public bool FromEdge { get; }
 
     public static ReadScope? Current => Ambient.Value;
 
@@ -36,10 +43,11 @@ internal sealed class ReadScope : IDisposable
     /// Starts a read. The head is taken before reading, so a miss reports a position no later than the
     /// state it saw. <paramref name="cacheTtl"/> is the raw <c>cache_ttl</c> (validated, ≥ the minimum).
     /// </summary>
-    public static ReadScope Begin(KvService kv, string? cacheTtl)
+    public static ReadScope Begin(HttpContext context, KvService kv, string? cacheTtl)
     {
         TimeSpan? ttl = cacheTtl is null ? null : TimeSpan.FromSeconds(Math.Min(Expiration.ParseCacheTtl(cacheTtl, kv.Limits), 365L * 86400));
-        var scope = new ReadScope(ttl, kv.Engine.HeadVersion);
+        bool fromEdge = context.Features.Get<Kivi.Core.Access.Caller>() is { Permission: Kivi.Core.Access.TokenPermission.Replication };
+        var scope = new ReadScope(ttl, kv.Engine.HeadVersion, fromEdge);
         Ambient.Value = scope;
         return scope;
     }
@@ -53,7 +61,7 @@ internal sealed class ReadScope : IDisposable
     /// </summary>
     public Task SettleAsync(HttpContext context, KvService kv, long? version)
     {
-        if (context.Features.Get<Kivi.Core.Access.Caller>() is not { Permission: Kivi.Core.Access.TokenPermission.Replication }) return Task.CompletedTask;
+        if (!FromEdge) return Task.CompletedTask;
         long needed = Math.Max(_head, version ?? 0);
         return needed <= kv.Engine.DurableHeadVersion ? Task.CompletedTask : kv.Engine.WaitForDurableAsync(needed - 1, context.RequestAborted);
     }

@@ -29,7 +29,7 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
-        using var scope = ReadScope.Begin(kv, Query.Text(context.Request.Query, "cache_ttl"));
+        using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
         var found = await kv.GetAsync(ns, key, context.RequestAborted);
         scope.WriteHeaders(context.Response);
         await using var value = found ?? throw KvErrors.KeyNotFound();
@@ -71,7 +71,7 @@ internal static class ValueEndpoints
     private static async Task GetMetadataAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
-        using var scope = ReadScope.Begin(kv, Query.Text(context.Request.Query, "cache_ttl"));
+        using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
         var found = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, namespace_id, MetadataMarker), context.RequestAborted);
         scope.WriteHeaders(context.Response);
         var info = found ?? throw KvErrors.KeyNotFound();
@@ -87,7 +87,7 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var q = context.Request.Query;
-        using var scope = ReadScope.Begin(kv, Query.Text(q, "cache_ttl"));
+        using var scope = ReadScope.Begin(context, kv, Query.Text(q, "cache_ttl"));
         var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
         scope.WriteHeaders(context.Response);
         await Envelope.OkArrayAsync(context, page.Keys, WriteKey, w =>

@@ -1,21 +1,22 @@
 using System.Globalization;
 using Kivi.Caching;
 using Kivi.Core;
+using Kivi.Core.Storage;
 using Kivi.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
-namespace Kivi.Server.Edge;
+namespace Kivi.Server.Rest;
 
 /// <summary>
-/// The edge's hot read, ahead of routing: <c>GET …/values/{key}</c> for a key, token and namespace the
-/// edge already holds fresh is answered straight from memory. Anything else (a query string, an escaped
+/// The hot read of an edge or a single node, ahead of routing: <c>GET …/values/{key}</c> for a key, token
+/// and namespace the node already holds fresh is answered straight from memory. Anything else (a query string, an escaped
 /// key, a token or namespace not seen lately, a value to fetch) goes down the full pipeline, which holds
 /// every rule; this path only reuses those rules' answers (<see cref="Kivi.Core.Access.Caller.CanRead"/>,
 /// the key rules of <see cref="KeyName"/>, the cache's freshness) without routing or per-request scopes.
 /// </summary>
-internal sealed class EdgeHotPath(RequestDelegate next, KvCache cache, EdgeEngine engine, Rest.ICallerAuthenticator authenticator, KvLimits limits)
+internal sealed class HotReadPath(RequestDelegate next, IKvEngine engine, ICallerAuthenticator authenticator, KvLimits limits)
 {
     private const string Prefix = "/client/v4/accounts/";
     private const string Namespaces = "/storage/kv/namespaces/";
@@ -25,17 +26,17 @@ internal sealed class EdgeHotPath(RequestDelegate next, KvCache cache, EdgeEngin
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method) || request.QueryString.HasValue || authenticator is not EdgeAuthenticator tokens
+        if (!HttpMethods.IsGet(request.Method) || request.QueryString.HasValue || engine is not IHotReads hot
             || request.Headers.ContainsKey(KiviHeaders.Namespace)) return next(context);
         // The target as sent: Kestrel's Path has dot segments resolved, which the full pipeline refuses.
         string? target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (target is not null && !Rest.DotSegmentGuard.HasDotSegment(target, out _)
+        if (target is not null && !DotSegmentGuard.HasDotSegment(target, out _)
             && Match(target, out var account, out var namespaceId, out var rawKey)
-            && Rest.TokenAuthenticator.BearerToken(request.Headers.Authorization) is { } token
-            && tokens.TryGetKnown(token) is { } caller
-            && engine.TryGetKnownNamespace(namespaceId) is { } ns && account.SequenceEqual(ns.AccountId) && caller.CanRead(ns)
+            && TokenAuthenticator.BearerToken(request.Headers.Authorization) is { } token
+            && authenticator.TryGetKnown(token) is { } caller && hot.ServesFromCache(caller)
+            && hot.TryGetKnownNamespace(namespaceId) is { } ns && account.SequenceEqual(ns.AccountId) && caller.CanRead(ns)
             && Key(rawKey) is { } key
-            && cache.TryGetFresh(new CacheKey(ns.Id, key), engine.DefaultCacheTtl) is { IsPresent: true } entry
+            && hot.Cache.TryGetFresh(new CacheKey(ns.Id, key), hot.DefaultCacheTtl) is { IsPresent: true } entry
             && !entry.IsExpiredAt(DateTimeOffset.UtcNow.ToUnixTimeSeconds()))
         {
             return WriteAsync(context.Response, entry);
@@ -78,7 +79,7 @@ internal sealed class EdgeHotPath(RequestDelegate next, KvCache cache, EdgeEngin
     {
         try
         {
-            return KeyName.ToUtf8(Rest.RawKey.Decode(raw), limits);
+            return KeyName.ToUtf8(RawKey.Decode(raw), limits);
         }
         catch (KvException)
         {
