@@ -64,3 +64,34 @@ replication_token() { # replication_token PORT -> prints a new replication token
     -H 'Content-Type: application/json' -d '{"name":"bench edges","permission":"replication"}' |
     sed -E 's/.*"value":"([^"]+)".*/\1/'
 }
+
+NGINX_DIR=""
+start_nginx() { # start_nginx PORT FILE: serves FILE as /value, worker_processes auto, sendfile, no access log
+  NGINX_DIR="$WORK/nginx"; mkdir -p "$NGINX_DIR/html"; cp "$2" "$NGINX_DIR/html/value"; chmod -R a+rX "$WORK"
+  cat >"$NGINX_DIR/nginx.conf" <<CONF
+worker_processes auto; pid $NGINX_DIR/nginx.pid; error_log $NGINX_DIR/error.log; events {}
+http { access_log off; sendfile on; keepalive_requests 100000;
+  client_body_temp_path $NGINX_DIR/cb; proxy_temp_path $NGINX_DIR/px; fastcgi_temp_path $NGINX_DIR/fc; uwsgi_temp_path $NGINX_DIR/uw; scgi_temp_path $NGINX_DIR/sc;
+  server { listen 127.0.0.1:$1; root $NGINX_DIR/html; } }
+CONF
+  nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR/"
+  trap 'nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR/" -s quit 2>/dev/null; cleanup' EXIT
+  curl -sf "http://127.0.0.1:$1/value" | cmp - "$2"
+}
+
+get_vs_nginx() { # get_vs_nginx LABEL KIVI_URL NGINX_URL: alternating wrk rounds, then one Markdown row of medians and ratios
+  local label=$1 kivi=$2 nginx_url=$3 out
+  printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$TOKEN" >"$WORK/get.lua"
+  wrk -t2 -c64 -d3s -s "$WORK/get.lua" "$kivi" >/dev/null # warm up
+  for name in kivi nginx; do : >"$WORK/$name.rps"; : >"$WORK/$name.p99"; done
+  for round in $(seq 1 "$ROUNDS"); do
+    out=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/get.lua" "$kivi")
+    echo "$out" | wrk_rps >>"$WORK/kivi.rps"; echo "$out" | wrk_p99_ms >>"$WORK/kivi.p99"
+    out=$(wrk -t2 -c64 -d"${DURATION}s" --latency "$nginx_url")
+    echo "$out" | wrk_rps >>"$WORK/nginx.rps"; echo "$out" | wrk_p99_ms >>"$WORK/nginx.p99"
+    echo "round $round: kivi $(tail -1 "$WORK/kivi.rps") req/s p99 $(tail -1 "$WORK/kivi.p99") ms, nginx $(tail -1 "$WORK/nginx.rps") req/s p99 $(tail -1 "$WORK/nginx.p99") ms" >&2
+  done
+  local k n kp np
+  k=$(median <"$WORK/kivi.rps"); n=$(median <"$WORK/nginx.rps"); kp=$(median <"$WORK/kivi.p99"); np=$(median <"$WORK/nginx.p99")
+  echo "| $label | Kivi $(printf '%.0f' "$k") req/s, p99 $kp ms | nginx static file $(printf '%.0f' "$n") req/s, p99 $np ms | throughput ratio $(awk -v a="$k" -v b="$n" 'BEGIN{printf "%.2f", a/b}'), p99 ratio $(awk -v a="$kp" -v b="$np" 'BEGIN{printf "%.2f", a/b}') | median of $ROUNDS × ${DURATION}s |"
+}

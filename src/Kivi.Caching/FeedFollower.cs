@@ -12,6 +12,7 @@ public sealed class FeedFollower : IAsyncDisposable
     private readonly Action<Exception>? _onError;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
+    private int _disposed;
 
     public FeedFollower(KvCache cache, IKvFeed feed, TimeProvider time, Action<Exception>? onError = null)
     {
@@ -61,8 +62,10 @@ public sealed class FeedFollower : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops following; safe to call more than once (the host stops it, then its container disposes it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync();
         if (_loop is not null)
         {

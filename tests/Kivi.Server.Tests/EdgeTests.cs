@@ -228,6 +228,32 @@ public sealed class EdgeTests
     }
 
     [Fact]
+    public async Task The_workerd_binding_protocol_works_through_an_edge()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(1);
+        using var edge = cluster.EdgeClient(0);
+        edge.DefaultRequestHeaders.Add("X-Kivi-Namespace", cluster.Namespace);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await edge.GetAsync("/a%2Fb?urlencoded=true")).StatusCode);
+        using (var put = new HttpRequestMessage(HttpMethod.Put, "/a%2Fb?urlencoded=true&expiration_ttl=3600") { Content = new StringContent("bound") })
+        {
+            put.Headers.Add("CF-KV-Metadata", """{"via":"edge"}""");
+            using var written = await edge.SendAsync(put);
+            Assert.True(written.IsSuccessStatusCode, await written.Content.ReadAsStringAsync());
+        }
+        using var read = await edge.GetAsync("/a%2Fb?urlencoded=true"); // read back at once, through the edge's cache
+        Assert.Equal("bound", await read.Content.ReadAsStringAsync());
+        Assert.Equal("""{"via":"edge"}""", read.Headers.GetValues("CF-KV-Metadata").Single());
+        Assert.True(read.Headers.Contains("CF-Expiration"));
+        using var list = await edge.GetAsync("/?prefix=a%2F&key_count_limit=10");
+        Assert.Contains("\"name\":\"a/b\"", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // An error from the origin comes back through the edge as workerd expects it: status and text.
+        using var bad = await edge.PutAsync("/short?urlencoded=true&expiration_ttl=0", new StringContent("x"));
+        Assert.Equal(400, (int)bad.StatusCode);
+        Assert.Contains("Invalid expiration_ttl of 0", bad.ReasonPhrase ?? "", StringComparison.Ordinal);
+        Assert.Equal("bound", (await EdgeCluster.GetAsync(cluster.Admin, cluster.ValuePath("a/b"))).Value);
+    }
+
+    [Fact]
     public async Task Tokens_are_checked_at_the_edge_and_scoped_as_at_the_origin()
     {
         await using var cluster = await EdgeCluster.StartAsync(1);

@@ -87,22 +87,12 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
 
     public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
-        var read = await ReadAsync(ns, key, cancellationToken);
-        if (read.Body is { } body) return new StoredValue(body.Body!, body.Length, body, body.Metadata, body.Expiration, body.Version);
-        var e = read.Entry;
-        return e.IsPresent && !e.IsExpiredAt(now) ? new StoredValue(e.Value, e.Metadata, e.Expiration, e.Version) : null;
+        return CacheReads.ToStoredValue(await ReadAsync(ns, key, cancellationToken), now);
     }
 
     public async ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
-        var read = await ReadAsync(ns, key, cancellationToken);
-        if (read.Body is { } body)
-        {
-            await body.DisposeAsync();
-            return new EntryInfo(key, body.Metadata, body.Expiration, body.Version);
-        }
-        var e = read.Entry;
-        return e.IsPresent && !e.IsExpiredAt(now) ? new EntryInfo(key, e.Metadata, e.Expiration, e.Version) : null;
+        return await CacheReads.ToEntryInfoAsync(await ReadAsync(ns, key, cancellationToken), key, now);
     }
 
     private async ValueTask<CacheRead> ReadAsync(KvNamespace ns, byte[] key, CancellationToken cancellationToken)
@@ -120,7 +110,7 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
         int take = Math.Min(limit, 1000);
         var page = await Upstream(() => _cache.ListAsync(ns.Id, prefix, startAfter, take, scope?.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
         scope?.Observe(page.AsOf, null);
-        var rows = page.Keys.Where(k => !(k.Expiration <= now)).Select(k => new EntryInfo(k.Key, k.Metadata, k.Expiration, k.Version)).ToList();
+        var rows = CacheReads.ToRows(page, now);
         // Standing for "more follow": the service cuts the page at its limit and never shows this row.
         if (page.More && rows.Count == take && take < limit) rows.Add(rows[^1]);
         return rows;

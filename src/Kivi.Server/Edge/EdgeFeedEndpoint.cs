@@ -26,15 +26,10 @@ internal static class EdgeFeedEndpoint
         var cache = relay.Cache;
         var q = context.Request.Query;
         long after = ChangeFeedEndpoint.ParseVersion(Query.Text(q, "after"), "after") ?? cache.Position;
-        var heartbeat = Query.Text(q, "heartbeat_ms") is { } ms
-            ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000))
-            : cache.Options.FeedHeartbeat;
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var heartbeat = FeedLines.Heartbeat(q, cache.Options.FeedHeartbeat);
+        using var stop = FeedLines.Start(context, lifetime);
         var ct = stop.Token;
         var response = context.Response;
-        response.ContentType = "application/x-ndjson";
-        response.Headers.CacheControl = "no-store";
         try
         {
             if (Current(cache) is { } head) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(head), ct);

@@ -34,13 +34,10 @@ internal static class ChangeFeedEndpoint
         var engine = kv.Engine;
         var q = context.Request.Query;
         long after = ParseVersion(Query.Text(q, "after"), "after") ?? engine.DurableHeadVersion;
-        var heartbeat = Query.Text(q, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000)) : options.Value.FeedHeartbeat;
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var heartbeat = FeedLines.Heartbeat(q, options.Value.FeedHeartbeat);
+        using var stop = FeedLines.Start(context, lifetime);
         var ct = stop.Token;
         var response = context.Response;
-        response.ContentType = "application/x-ndjson";
-        response.Headers.CacheControl = "no-store";
         try
         {
             long oldest = await maintenance.OldestChangeAsync(ct);

@@ -11,6 +11,19 @@ internal static class FeedLines
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The heartbeat interval a reader asked for (<c>heartbeat_ms</c>, 100 ms to 60 s), or the default.</summary>
+    public static TimeSpan Heartbeat(IQueryCollection query, TimeSpan fallback) =>
+        Rest.Query.Text(query, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000)) : fallback;
+
+    /// <summary>Starts a feed response; its token ends with the reader's connection or the server.</summary>
+    public static CancellationTokenSource Start(HttpContext context, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    {
+        var response = context.Response;
+        response.ContentType = "application/x-ndjson";
+        response.Headers.CacheControl = "no-store";
+        return CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+    }
+
     public static async Task WriteAsync(HttpResponse response, FeedEvent e, CancellationToken ct)
     {
         using (var w = new Utf8JsonWriter(response.BodyWriter, WriterOptions))

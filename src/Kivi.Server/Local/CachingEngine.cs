@@ -45,23 +45,13 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
     public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
         if (ReadScope.Current is { FromEdge: true }) return await store.GetAsync(ns, key, now, cancellationToken);
-        var read = await ReadAsync(ns, key, cancellationToken);
-        if (read.Body is { } body) return new StoredValue(body.Body!, body.Length, body, body.Metadata, body.Expiration, body.Version);
-        var e = read.Entry;
-        return e.IsPresent && !e.IsExpiredAt(now) ? new StoredValue(e.Value, e.Metadata, e.Expiration, e.Version) : null;
+        return CacheReads.ToStoredValue(await ReadAsync(ns, key, cancellationToken), now);
     }
 
     public async ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
         if (ReadScope.Current is { FromEdge: true }) return await store.GetInfoAsync(ns, key, now, cancellationToken);
-        var read = await ReadAsync(ns, key, cancellationToken);
-        if (read.Body is { } body)
-        {
-            await body.DisposeAsync();
-            return new EntryInfo(key, body.Metadata, body.Expiration, body.Version);
-        }
-        var e = read.Entry;
-        return e.IsPresent && !e.IsExpiredAt(now) ? new EntryInfo(key, e.Metadata, e.Expiration, e.Version) : null;
+        return await CacheReads.ToEntryInfoAsync(await ReadAsync(ns, key, cancellationToken), key, now);
     }
 
     private async ValueTask<CacheRead> ReadAsync(KvNamespace ns, byte[] key, CancellationToken cancellationToken)
@@ -78,7 +68,7 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
         if (scope is { FromEdge: true }) return await store.ListAsync(ns, prefix, startAfter, limit, now, cancellationToken);
         var page = await cache.ListAsync(ns.Id, prefix, startAfter, limit, scope?.CacheTtl ?? _defaultCacheTtl, cancellationToken);
         scope?.Observe(page.AsOf, null);
-        return page.Keys.Where(k => !(k.Expiration <= now)).Select(k => new EntryInfo(k.Key, k.Metadata, k.Expiration, k.Version)).ToList();
+        return CacheReads.ToRows(page, now);
     }
 
     /// <summary>Writes to the store; once acknowledged, what it wrote is what this node's readers see.</summary>
