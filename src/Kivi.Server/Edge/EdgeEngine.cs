@@ -50,8 +50,16 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
 
     public async ValueTask<bool> AccountExistsAsync(string accountId, CancellationToken cancellationToken)
     {
-        if (_accounts.TryGetValue(accountId, out long at) && _time.GetElapsedTime(at) < NamespaceRemember) return true;
-        if (!await Upstream(() => _api.AccountExistsAsync(accountId, cancellationToken))) return false;
+        bool known = _accounts.TryGetValue(accountId, out long at);
+        if (known && _time.GetElapsedTime(at) < NamespaceRemember) return true;
+        try
+        {
+            if (!await Upstream(() => _api.AccountExistsAsync(accountId, cancellationToken))) return false;
+        }
+        catch (KvException e) when (e.Code == KvErrorCode.UpstreamUnavailable && known)
+        {
+            return true; // the upstream is down: an account seen before still is, for stale-if-error
+        }
         _accounts[accountId] = _time.GetTimestamp();
         return true;
     }
