@@ -9,6 +9,7 @@ public sealed record FeedEvent(FeedEventKind Kind, long Version, long Head, stri
 {
     public static FeedEvent Heartbeat(long head) => new(FeedEventKind.Heartbeat, head, head);
     public static FeedEvent ResetTo(long head) => new(FeedEventKind.Reset, head, head);
+    public static FeedEvent CheckpointAt(long head) => new(FeedEventKind.Checkpoint, head, head);
 }
 
 public enum FeedEventKind
@@ -20,4 +21,9 @@ public enum FeedEventKind
     NamespaceDropped,
     /// <summary>The upstream no longer reaches back to where this reader stood: drop everything, resume at the head.</summary>
     Reset,
+    /// <summary>
+    /// Every change up to the head has reached the cache by other means: an in-process store whose every
+    /// write goes through the cache before it is acknowledged.
+    /// </summary>
+    Checkpoint,
 }

@@ -23,7 +23,7 @@ public sealed class FeedRelay
 
     private void OnApplied(FeedEvent e)
     {
-        if (e.Kind == FeedEventKind.Heartbeat) return;
+        if (e.Kind is FeedEventKind.Heartbeat or FeedEventKind.Checkpoint) return;
         TaskCompletionSource changed;
         lock (_lock)
         {

@@ -30,6 +30,9 @@ public sealed partial class KvCache
             case FeedEventKind.Heartbeat:
                 if (Position < 0) Volatile.Write(ref _position, e.Head); // a fresh follower starts at the head
                 break;
+            case FeedEventKind.Checkpoint:
+                Advance(e.Head);
+                break;
             case FeedEventKind.Reset:
                 // Changes were lost to this reader: nothing held can be trusted to be current.
                 _store.Clear();

@@ -75,7 +75,7 @@ public static class KiviServer
                 new Local.EngineUpstream(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxEntryBytes),
                 cacheOptions, sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new FeedFollower(sp.GetRequiredService<KvCache>(),
-                new Local.EngineFeed(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<IKvMaintenance>(), cacheOptions.FeedHeartbeat),
+                new Local.EngineFeed(sp.GetRequiredService<SqliteKvEngine>(), cacheOptions.FeedHeartbeat),
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService<Edge.FeedFollowerService>();
             builder.Services.AddSingleton<IKvEngine>(sp => new Local.CachingEngine(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<KvCache>(), sp.GetRequiredService<KvLimits>()));
