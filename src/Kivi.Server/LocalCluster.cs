@@ -106,15 +106,16 @@ internal static partial class LocalCluster
             Name = name;
             LogPath = logPath;
             _log = new StreamWriter(logPath, append: false) { AutoFlush = true };
-            // Started as `dotnet Kivi.Server.dll` or as the apphost; either way, the same again.
-            string self = Environment.GetCommandLineArgs()[0];
-            var start = new ProcessStartInfo(self.EndsWith(".dll", StringComparison.Ordinal) ? Environment.ProcessPath! : self)
+            // Started as `dotnet Kivi.Server.dll` or as the apphost (dotnet run); either way, the same again.
+            string host = Environment.ProcessPath!;
+            bool viaDotnet = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+            var start = new ProcessStartInfo(host)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            if (self.EndsWith(".dll", StringComparison.Ordinal)) start.ArgumentList.Add(self);
+            if (viaDotnet) start.ArgumentList.Add(typeof(LocalCluster).Assembly.Location);
             foreach (var arg in args) start.ArgumentList.Add(arg);
             // The node's address is read from this line, whatever log level the caller chose.
             start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");

@@ -23,6 +23,7 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
         "Host", "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer", "Upgrade", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
+        "Expect", // this edge already answered it by reading the body
     };
 
     /// <summary>Whether an edge answers this /client/v4 request itself (reads and the feed) rather than forwarding it.</summary>
