@@ -51,5 +51,5 @@ public sealed class CachedEntry
     internal long Weight(int keyBytes) => Overhead + keyBytes + (Value?.Length ?? 0) + (Metadata?.Length ?? 0) * 2L;
 
     /// <summary>The entry object, its node, the dictionary slot and the key array's headers (measured by the memory benchmark).</summary>
-    internal const int Overhead = 270;
+    internal const int Overhead = 245;
 }

@@ -22,9 +22,6 @@ public sealed class FeedFollower : IAsyncDisposable
         _onError = onError;
     }
 
-    /// <summary>Connections made so far (the first, then each reconnect).</summary>
-    public int Connections { get; private set; }
-
     public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
 
     private async Task RunAsync(CancellationToken ct)
@@ -34,7 +31,6 @@ public sealed class FeedFollower : IAsyncDisposable
         {
             try
             {
-                Connections++;
                 await foreach (var e in _feed.ReadAsync(_cache.Position, ct))
                 {
                     _cache.Apply(e);

@@ -58,10 +58,10 @@ public sealed partial class KvCache
         {
             return await FetchAsync(key, cancellationToken);
         }
-        catch (UpstreamUnavailableException) when (StaleAge(_store.Get(key)) is { } age)
+        catch (UpstreamUnavailableException) when (_store.Get(key) is { } held && StaleAge(held) is { } age)
         {
             Interlocked.Increment(ref _stale);
-            return new CacheRead(_store.Get(key)!, null, age);
+            return new CacheRead(held, null, age);
         }
     }
 
@@ -87,9 +87,9 @@ public sealed partial class KvCache
     }
 
     /// <summary>How long ago the entry was last known current, if stale-if-error may still serve it.</summary>
-    private TimeSpan? StaleAge(CachedEntry? entry)
+    private TimeSpan? StaleAge(CachedEntry entry)
     {
-        if (entry is null || entry.IsExpiredAt(UnixNow)) return null;
+        if (entry.IsExpiredAt(UnixNow)) return null;
         var age = Age(entry.KnownAt);
         return age <= Options.MaxStaleness ? age : null;
     }

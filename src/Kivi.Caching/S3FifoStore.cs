@@ -4,7 +4,8 @@ namespace Kivi.Caching;
 /// A byte-bounded S3-FIFO cache (Yang et al., SOSP 2023): new keys enter a small FIFO holding a tenth of
 /// the bytes; those read again while there move to the main FIFO, the rest leave a ghost of their key
 /// hash so a quick return goes straight to main; main reinserts entries read since their last pass.
-/// Reads take no lock and only bump a two-bit counter; inserts and evictions take one lock.
+/// Reads take no lock and only bump a two-bit counter; inserts and evictions take one lock, which every
+/// change to the map and the queues is made under.
 /// </summary>
 /// <remarks>
 /// Chosen over a library because the well-kept .NET policy library (BitFaster.Caching 2.6) bounds by
@@ -23,7 +24,6 @@ internal sealed class S3FifoStore
         public bool Removed;
     }
 
-    private readonly Dictionary<CacheKey, Node> _writes = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<CacheKey, Node> _map = new();
     private readonly Queue<Node> _small = new();
     private readonly Queue<Node> _main = new();
@@ -61,7 +61,7 @@ internal sealed class S3FifoStore
         long weight = entry.Weight(key.Key.Length);
         lock (_lock)
         {
-            if (_writes.TryGetValue(key, out var node))
+            if (_map.TryGetValue(key, out var node))
             {
                 if (node.Entry.AsOf > entry.AsOf) return node.Entry;
                 node.Entry = entry;
@@ -84,7 +84,6 @@ internal sealed class S3FifoStore
                     _smallBytes += weight;
                 }
                 _bytes += weight;
-                _writes[key] = node;
                 _map[key] = node;
             }
             EvictWhileFull();
@@ -92,19 +91,11 @@ internal sealed class S3FifoStore
         }
     }
 
-    /// <summary>Replaces the entry only when the cache holds this key (feed refreshes never add keys).</summary>
-    public bool Refresh(in CacheKey key, CachedEntry entry)
-    {
-        if (!_map.ContainsKey(key)) return false;
-        Install(key, entry);
-        return true;
-    }
-
     public void Remove(in CacheKey key)
     {
         lock (_lock)
         {
-            if (_writes.Remove(key, out var node)) Unlink(node);
+            if (_map.TryRemove(key, out var node)) Unlink(node);
         }
     }
 
@@ -113,9 +104,9 @@ internal sealed class S3FifoStore
     {
         lock (_lock)
         {
-            foreach (var node in _writes.Values.Where(n => predicate(n.Key, n.Entry)).ToList())
+            foreach (var node in _map.Values.Where(n => predicate(n.Key, n.Entry)).ToList())
             {
-                _writes.Remove(node.Key);
+                _map.TryRemove(node.Key, out _);
                 Unlink(node);
             }
         }
@@ -123,10 +114,10 @@ internal sealed class S3FifoStore
 
     public void Clear() => RemoveWhere((_, _) => true);
 
+    /// <summary>Accounts for a node already taken out of the map; the queues drop it lazily.</summary>
     private void Unlink(Node node)
     {
         node.Removed = true;
-        _map.TryRemove(new KeyValuePair<CacheKey, Node>(node.Key, node));
         _bytes -= node.Weight;
         if (!node.InMain) _smallBytes -= node.Weight;
     }
@@ -185,9 +176,8 @@ internal sealed class S3FifoStore
 
     private void Evict(Node node)
     {
-        _writes.Remove(node.Key);
+        _map.TryRemove(node.Key, out _);
         node.Removed = true;
-        _map.TryRemove(new KeyValuePair<CacheKey, Node>(node.Key, node));
         _bytes -= node.Weight;
         _evictions++;
     }
@@ -196,6 +186,6 @@ internal sealed class S3FifoStore
     {
         if (!_ghost.Add(hash)) return;
         _ghostOrder.Enqueue(hash);
-        while (_ghostOrder.Count > Math.Max(1024, _writes.Count) && _ghostOrder.TryDequeue(out int old)) _ghost.Remove(old);
+        while (_ghostOrder.Count > Math.Max(1024, _map.Count) && _ghostOrder.TryDequeue(out int old)) _ghost.Remove(old);
     }
 }

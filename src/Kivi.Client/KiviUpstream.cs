@@ -96,6 +96,22 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         return new UpstreamList(keys, !complete, asOf);
     }
 
+    /// <summary>
+    /// GETs a Cloudflare-envelope endpoint (the replication lookups an edge makes): the parsed answer, or
+    /// null for a 404; failures as for reads.
+    /// </summary>
+    public async Task<JsonDocument?> GetEnvelopeAsync(string path, string what, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = _auth;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_requestTimeout);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        await EnsureSuccessAsync(response, what, cancellationToken);
+        return JsonDocument.Parse(await ReadBodyAsync(response, timeout.Token, cancellationToken));
+    }
+
     /// <summary>Follows the feed from <paramref name="afterVersion"/> (from the head when negative) until the connection ends or stalls.</summary>
     public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -188,7 +204,8 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         catch (HttpRequestException) { }
         int status = (int)response.StatusCode;
         if (status >= 500) throw new UpstreamUnavailableException($"The upstream {BaseAddress} failed a {what}: {status} {text}");
-        throw new UpstreamRefusedException(status, $"The upstream {BaseAddress} refused a {what}: {status} {text}");
+        string hint = status is 401 or 403 ? " The token given for the upstream (an edge's --upstream-token) needs the replication or admin permission of the account it serves." : "";
+        throw new UpstreamRefusedException(status, $"The upstream {BaseAddress} refused a {what}: {status} {text}{hint}");
     }
 
     /// <summary>Reads a body; a connection lost or a timeout midway is an outage, not a caller's cancellation.</summary>

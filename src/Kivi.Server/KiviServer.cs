@@ -137,7 +137,7 @@ public static class KiviServer
             return new FeedFollower(sp.GetRequiredService<KvCache>(), upstream, sp.GetRequiredService<TimeProvider>(), e => Log.FeedStopped(logger, e, baseAddress));
         });
         builder.Services.AddHostedService<Edge.FeedFollowerService>();
-        builder.Services.AddSingleton(new Edge.EdgeUpstreamApi(http, options.UpstreamToken, options.UpstreamTimeout));
+        builder.Services.AddSingleton(new Edge.EdgeUpstreamApi(upstream));
         builder.Services.AddSingleton<Edge.EdgeEngine>();
         builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<Edge.EdgeEngine>());
         builder.Services.AddSingleton<ICallerAuthenticator>(sp => new Edge.EdgeAuthenticator(sp.GetRequiredService<Edge.EdgeUpstreamApi>(), sp.GetRequiredService<TimeProvider>(), options.TokenCacheTtl));

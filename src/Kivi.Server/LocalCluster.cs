@@ -53,7 +53,7 @@ internal static partial class LocalCluster
             Console.WriteLine($"logs {data}");
             Console.WriteLine("ready: Ctrl-C stops the cluster");
             var exited = nodes.Select(n => n.Exited).ToList();
-            var first = await Task.WhenAny(Task.WhenAny(exited), Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default));
+            await Task.WhenAny(Task.WhenAny(exited), Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default));
             if (!stop.IsCancellationRequested)
             {
                 var dead = nodes.First(n => n.Exited.IsCompleted);

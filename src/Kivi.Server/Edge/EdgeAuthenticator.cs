@@ -14,41 +14,31 @@ internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider t
     /// <summary>An unknown token is asked about again soon: it may just have been created.</summary>
     private static readonly TimeSpan NegativeRemember = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Answers by token value, so a hot read costs a lookup, not a hash. Holds only what requests already
+    /// carry in memory; bounded, so a flood of random tokens cannot grow it.
+    /// </summary>
     private readonly ConcurrentDictionary<string, (Caller? Caller, long At)> _known = new(StringComparer.Ordinal);
 
-    /// <summary>The caller of a token this edge checked recently, without asking upstream; null otherwise.</summary>
+    /// <summary>The caller of a token this edge confirmed recently, without asking upstream; null otherwise.</summary>
     public Caller? TryGetKnown(string token) =>
-        _recent.TryGetValue(token, out var known) && time.GetElapsedTime(known.At) < remember ? known.Caller : null;
-
-    /// <summary>
-    /// Valid tokens by value, for the hot path (no hash per read). Holds only what requests already carry
-    /// in memory, for at most the remember time, and only for tokens the upstream confirmed.
-    /// </summary>
-    private readonly ConcurrentDictionary<string, (Caller Caller, long At)> _recent = new(StringComparer.Ordinal);
+        _known.TryGetValue(token, out var known) && time.GetElapsedTime(known.At) < remember ? known.Caller : null;
 
     public async ValueTask<Caller?> AuthenticateAsync(string token, CancellationToken cancellationToken)
     {
-        var hash = TokenService.Hash(token);
-        string id = Convert.ToHexString(hash);
-        bool held = _known.TryGetValue(id, out var known);
+        bool held = _known.TryGetValue(token, out var known);
         if (held && time.GetElapsedTime(known.At) < (known.Caller is null ? NegativeRemember : remember)) return known.Caller;
         Caller? caller;
         try
         {
-            caller = await upstream.FindCallerAsync(hash, cancellationToken);
+            caller = await upstream.FindCallerAsync(TokenService.Hash(token), cancellationToken);
         }
         catch (Kivi.Caching.UpstreamUnavailableException) when (held && known.Caller is not null)
         {
             return known.Caller; // stale-if-error covers who may read, too: the upstream cannot say otherwise now
         }
-        if (_known.Count > 100_000) _known.Clear(); // bounded: a flood of random tokens must not grow memory
-        long now = time.GetTimestamp();
-        _known[id] = (caller, now);
-        if (caller is not null)
-        {
-            if (_recent.Count > 10_000) _recent.Clear();
-            _recent[token] = (caller, now);
-        }
+        if (_known.Count > 100_000) _known.Clear();
+        _known[token] = (caller, time.GetTimestamp());
         return caller;
     }
 }

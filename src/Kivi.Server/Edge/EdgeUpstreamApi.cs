@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
-using Kivi.Caching;
 using Kivi.Client;
 using Kivi.Core.Access;
 using Kivi.Core.Storage;
@@ -9,13 +6,11 @@ using Kivi.Core.Storage;
 namespace Kivi.Server.Edge;
 
 /// <summary>The upstream's replication endpoints, as an edge uses them: tokens by hash, namespaces and accounts by id.</summary>
-internal sealed class EdgeUpstreamApi(HttpClient http, string upstreamToken, TimeSpan timeout)
+internal sealed class EdgeUpstreamApi(KiviUpstream upstream)
 {
-    private readonly AuthenticationHeaderValue _auth = new("Bearer", upstreamToken);
-
     public async Task<Caller?> FindCallerAsync(byte[] hash, CancellationToken ct)
     {
-        using var doc = await GetAsync($"client/v4/kivi/tokens/{Convert.ToHexStringLower(hash)}", ct);
+        using var doc = await upstream.GetEnvelopeAsync($"client/v4/kivi/tokens/{Convert.ToHexStringLower(hash)}", "token lookup", ct);
         if (doc is null) return null;
         var r = doc.RootElement.GetProperty("result");
         if (r.GetProperty("root").GetBoolean()) return Caller.Root;
@@ -27,7 +22,7 @@ internal sealed class EdgeUpstreamApi(HttpClient http, string upstreamToken, Tim
 
     public async Task<KvNamespace?> FindNamespaceAsync(string namespaceId, CancellationToken ct)
     {
-        using var doc = await GetAsync($"client/v4/kivi/namespaces/{Uri.EscapeDataString(namespaceId)}", ct);
+        using var doc = await upstream.GetEnvelopeAsync($"client/v4/kivi/namespaces/{Uri.EscapeDataString(namespaceId)}", "namespace lookup", ct);
         if (doc is null) return null;
         var r = doc.RootElement.GetProperty("result");
         return new KvNamespace(0, r.GetProperty("id").GetString()!, r.GetProperty("account_id").GetString()!, r.GetProperty("title").GetString()!);
@@ -35,38 +30,7 @@ internal sealed class EdgeUpstreamApi(HttpClient http, string upstreamToken, Tim
 
     public async Task<bool> AccountExistsAsync(string accountId, CancellationToken ct)
     {
-        using var doc = await GetAsync($"client/v4/kivi/accounts/{Uri.EscapeDataString(accountId)}", ct);
+        using JsonDocument? doc = await upstream.GetEnvelopeAsync($"client/v4/kivi/accounts/{Uri.EscapeDataString(accountId)}", "account lookup", ct);
         return doc is not null;
-    }
-
-    /// <summary>The answer's JSON, or null for a 404; an outage is <see cref="UpstreamUnavailableException"/>.</summary>
-    private async Task<JsonDocument?> GetAsync(string path, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = _auth;
-        HttpResponseMessage response;
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(timeout);
-        try
-        {
-            response = await http.SendAsync(request, bounded.Token);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new UpstreamUnavailableException($"The upstream {http.BaseAddress} is unreachable: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            throw new UpstreamUnavailableException($"The upstream {http.BaseAddress} did not answer in time.", e);
-        }
-        using (response)
-        {
-            if (response.StatusCode == HttpStatusCode.NotFound) return null;
-            string body = await response.Content.ReadAsStringAsync(ct);
-            if ((int)response.StatusCode >= 500) throw new UpstreamUnavailableException($"The upstream {http.BaseAddress} failed: {(int)response.StatusCode} {body}");
-            if (!response.IsSuccessStatusCode)
-                throw new UpstreamRefusedException((int)response.StatusCode, $"The upstream {http.BaseAddress} refused this edge's token ({(int)response.StatusCode}): give the edge a replication or admin token of the account it serves. {body}");
-            return JsonDocument.Parse(body);
-        }
     }
 }

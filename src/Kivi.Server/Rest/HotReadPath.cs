@@ -36,8 +36,7 @@ internal sealed class HotReadPath(RequestDelegate next, IKvEngine engine, ICalle
             && authenticator.TryGetKnown(token) is { } caller && hot.ServesFromCache(caller)
             && hot.TryGetKnownNamespace(namespaceId) is { } ns && account.SequenceEqual(ns.AccountId) && caller.CanRead(ns)
             && Key(rawKey) is { } key
-            && hot.Cache.TryGetFresh(new CacheKey(ns.Id, key), hot.DefaultCacheTtl) is { IsPresent: true } entry
-            && !entry.IsExpiredAt(DateTimeOffset.UtcNow.ToUnixTimeSeconds()))
+            && hot.Cache.TryGetFresh(new CacheKey(ns.Id, key), hot.DefaultCacheTtl) is { IsPresent: true } entry) // fresh implies not expired
         {
             return WriteAsync(context.Response, entry);
         }
