@@ -43,6 +43,12 @@ public static class KvErrors
     public static KvException BulkWriteTooLarge(long max) => new(413, KvErrorCode.ValueTooLarge, $"Request body exceeds the bulk write limit of {N(max)} bytes.");
     public static KvException BulkItemInvalid(int index, string what) => new(400, KvErrorCode.InvalidRequest, $"Item {N(index)} of the bulk request is invalid: {what}");
 
+    public static KvException PreconditionFailed(Storage.Precondition condition) => new(412, KvErrorCode.PreconditionFailed, condition.MustBeAbsent
+        ? "Precondition failed: the key already exists (If-None-Match: *)."
+        : $"Precondition failed: the key is not at version {condition.MatchVersion} (If-Match); read it again for its current version.");
+    public static KvException PreconditionInvalid(string header, string raw) => new(400, KvErrorCode.InvalidRequest,
+        $"Invalid {header} header \"{raw}\": use one version as sent in ETag or Kivi-Version (If-Match: \"42\"), or If-None-Match: *.");
+
     public static KvException KeyNotFound() => new(404, KvErrorCode.KeyNotFound, "key not found");
     public static KvException NamespaceNotFound() => new(404, KvErrorCode.NamespaceNotFound, "namespace not found");
     public static KvException NamespaceTitleExists() => new(400, KvErrorCode.NamespaceTitleExists, "A namespace with this account ID and title already exists");

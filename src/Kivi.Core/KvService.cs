@@ -104,7 +104,7 @@ public sealed class KvService
     public async Task<long> PutAsync(KvNamespace ns, PutRequest request)
     {
         var write = CheckPut(request.Key, request.Value, request.Expiration, request.ExpirationTtl, Metadata.Normalize(request.MetadataJson.Span, Limits));
-        return await CommitPutAsync(ns, [write]);
+        return await CommitPutAsync(ns, [write], Conditions.Parse(request.IfMatch, request.IfNoneMatch, NowSeconds));
     }
 
     /// <summary>Deletes one key (a missing key is not an error); returns the store's version after the delete.</summary>
@@ -124,10 +124,11 @@ public sealed class KvService
         return new EntryWrite(keyBytes, value, metadata, expires);
     }
 
-    private async Task<long> CommitPutAsync(KvNamespace ns, IReadOnlyList<EntryWrite> writes)
+    private async Task<long> CommitPutAsync(KvNamespace ns, IReadOnlyList<EntryWrite> writes, Precondition? condition = null)
     {
-        var result = await _engine.WriteAsync(new PutEntries(ns, writes));
+        var result = await _engine.WriteAsync(new PutEntries(ns, writes, condition));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
+        if (result.Status == WriteStatus.PreconditionFailed) throw KvErrors.PreconditionFailed(condition!);
         return result.Version;
     }
 

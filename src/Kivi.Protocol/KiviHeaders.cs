@@ -19,4 +19,7 @@ public static class KiviHeaders
 
     /// <summary>On a read an edge served past its cacheTtl because its upstream failed: seconds since it was known current.</summary>
     public const string Stale = "Kivi-Stale";
+
+    /// <summary>On a binding protocol error: the REST API's error code for the same failure (workerd ignores it; the .NET SDK reads it).</summary>
+    public const string ErrorCode = "Kivi-Error-Code";
 }

@@ -161,8 +161,10 @@ public static class KiviServer
         // workerd's external KV service: every request names its namespace in an injected header.
         var bindingHandler = ActivatorUtilities.CreateInstance<Binding.BindingHandler>(app.Services, tokens);
         if (edge is not null)
-            app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace) && !(HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsPost(c.Request.Method)),
-                writes => writes.Run(edge.ForwardBindingAsync));
+            app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace)
+                    && (!(HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsPost(c.Request.Method)) || ReadScope.AsksStrong(c.Request)),
+                upstream => upstream.Run(edge.ForwardBindingAsync)); // writes and strong reads
+
         app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace), binding => binding.Run(bindingHandler.InvokeAsync));
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/client/v4"), api =>
         {
@@ -193,6 +195,7 @@ public static class KiviServer
         NamespaceEndpoints.Map(namespaces);
         ValueEndpoints.Map(namespaces);
         BulkEndpoints.Map(namespaces);
+        if (edge is null) Feed.ChangeFeedEndpoint.MapWatch(namespaces); // an edge forwards a watch to its upstream
     }
 
     /// <summary>Maps --data, KIVI_DATA and the like onto the "Kivi" configuration section; the command line wins.</summary>

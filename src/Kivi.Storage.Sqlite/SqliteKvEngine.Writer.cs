@@ -19,7 +19,7 @@ public sealed partial class SqliteKvEngine
     }
 
     private SqliteCommand _begin = null!, _commit = null!, _rollback = null!;
-    private SqliteCommand _upsert = null!, _upsertZero = null!, _delete = null!, _log = null!, _writeHead = null!;
+    private SqliteCommand _upsert = null!, _upsertZero = null!, _delete = null!, _current = null!, _log = null!, _writeHead = null!;
 
     // The writer's own view of which namespace handles exist, so a put needs no lookup query. Only the
     // writer changes namespaces; after a rollback the view is reloaded from the database.
@@ -33,6 +33,7 @@ public sealed partial class SqliteKvEngine
         _upsert = Prepared(c, SqliteSql.Upsert, "$ns", "$key", "$metadata", "$expiration", "$version", "$value");
         _upsertZero = Prepared(c, SqliteSql.UpsertZeroBlob, "$ns", "$key", "$metadata", "$expiration", "$version", "$length");
         _delete = Prepared(c, SqliteSql.Delete, "$ns", "$key");
+        _current = Prepared(c, SqliteSql.CurrentVersion, "$ns", "$key");
         _log = Prepared(c, SqliteSql.LogChange, "$version", "$ns", "$key", "$kind", "$expiration", "$account");
         _writeHead = Prepared(c, SqliteSql.WriteHead, "$v");
     }
@@ -234,6 +235,8 @@ public sealed partial class SqliteKvEngine
     private WriteResult ApplyPut(PutEntries c, ref long head)
     {
         if (!NamespaceStillExists(c.Namespace.Handle)) return WriteResult.Failed(WriteStatus.NamespaceNotFound, head);
+        if (c.Condition is { } condition && !MeetsCondition(condition, c.Namespace.Handle, c.Entries[0].Key))
+            return WriteResult.Failed(WriteStatus.PreconditionFailed, head);
         foreach (var entry in c.Entries)
         {
             long version = ++head;
@@ -259,6 +262,16 @@ public sealed partial class SqliteKvEngine
             LogChange(version, c.Namespace.AccountId, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration);
         }
         return new WriteResult(WriteStatus.Ok, c.Entries.Count, head);
+    }
+
+    /// <summary>Checked inside the write's transaction, after every earlier write of the group: atomic with the put.</summary>
+    private bool MeetsCondition(Precondition condition, long handle, byte[] key)
+    {
+        _current.Parameters[0].Value = handle;
+        _current.Parameters[1].Value = key;
+        using var r = _current.ExecuteReader();
+        if (!r.Read()) return condition.IsMetBy(null, null);
+        return condition.IsMetBy(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1));
     }
 
     private WriteResult ApplyDelete(DeleteEntries c, ref long head)

@@ -107,6 +107,7 @@ internal static class SqliteSql
         RETURNING rowid;
         """;
     public const string Delete = "DELETE FROM entries WHERE ns = $ns AND key = $key;";
+    public const string CurrentVersion = "SELECT version, expiration FROM entries WHERE ns = $ns AND key = $key;";
     public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration, account_id) VALUES ($version, $ns, $key, $kind, $expiration, $account);";
     public const string InsertAccount = "INSERT OR IGNORE INTO accounts (id, name) VALUES ($id, $name);";
     public const string CountNamespaces = "SELECT count(*) FROM namespaces WHERE account_id = $a;";

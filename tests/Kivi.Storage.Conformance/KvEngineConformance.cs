@@ -538,4 +538,74 @@ public abstract class KvEngineConformance : IAsyncLifetime
         Assert.Equal(v1 + 1, changes[1].Version);
         Assert.All(changes, c => Assert.Equal(Ns.Id, c.NamespaceId));
     }
+
+    // ---- conditional writes (Kivi's addition) ----
+
+    private Task<long> PutIf(string key, string value, string? ifMatch = null, string? ifNoneMatch = null, string? ttl = null) =>
+        Kv.PutAsync(Ns, new PutRequest(key, ValueBuffer.FromBytes(Encoding.UTF8.GetBytes(value)), null, ttl, default, ifMatch, ifNoneMatch));
+
+    [Fact]
+    public async Task If_none_match_star_creates_once_and_refuses_an_existing_key()
+    {
+        long created = await PutIf("lock", "first", ifNoneMatch: "*");
+        var e = await Refused(() => PutIf("lock", "second", ifNoneMatch: "*"));
+        Assert.Equal((412, KvErrorCode.PreconditionFailed), (e.StatusCode, e.Code));
+        Assert.Equal("first", await Get("lock"));
+        Assert.Equal(created, (await Kv.GetInfoAsync(Ns, "lock", CancellationToken.None))!.Version);
+    }
+
+    [Fact]
+    public async Task If_none_match_star_treats_an_expired_entry_as_absent()
+    {
+        await Put("lease", "old", ttl: "60");
+        Clock.Advance(TimeSpan.FromSeconds(61));
+        await PutIf("lease", "new", ifNoneMatch: "*");
+        Assert.Equal("new", await Get("lease"));
+    }
+
+    [Fact]
+    public async Task If_match_writes_only_over_the_named_version()
+    {
+        long v1 = await Put("counter", "1");
+        long v2 = await PutIf("counter", "2", ifMatch: $"\"{v1}\"");
+        Assert.True(v2 > v1);
+        var e = await Refused(() => PutIf("counter", "3", ifMatch: v1.ToString(System.Globalization.CultureInfo.InvariantCulture))); // stale version
+        Assert.Equal(412, e.StatusCode);
+        Assert.Equal("2", await Get("counter"));
+        await Refused(() => PutIf("absent", "x", ifMatch: $"\"{v2}\"")); // no entry matches any version
+        Assert.Null(await Get("absent"));
+        long head = Engine.HeadVersion;
+        await Refused(() => PutIf("counter", "4", ifMatch: "\"1\""));
+        Assert.Equal(head, Engine.HeadVersion); // a refused write takes no version and logs no change
+    }
+
+    [Fact]
+    public async Task Concurrent_conditional_creates_have_exactly_one_winner()
+    {
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            try
+            {
+                await PutIf("only-once", $"writer {i}", ifNoneMatch: "*");
+                return true;
+            }
+            catch (KvException e) when (e.StatusCode == 412)
+            {
+                return false;
+            }
+        }));
+        Assert.Single(outcomes, won => won);
+    }
+
+    [Theory]
+    [InlineData("abc", null)]
+    [InlineData("W/\"3\"", null)]
+    [InlineData(null, "\"3\"")]
+    [InlineData("\"3\"", "*")]
+    public async Task Malformed_preconditions_are_refused_with_a_400(string? ifMatch, string? ifNoneMatch)
+    {
+        var e = await Refused(() => PutIf("k", "v", ifMatch, ifNoneMatch));
+        Assert.Equal(400, e.StatusCode);
+        Assert.Null(await Get("k"));
+    }
 }

@@ -3,8 +3,8 @@ namespace Kivi.Core.Storage;
 /// <summary>A validated change for the engine to commit atomically, in commit order with every other.</summary>
 public abstract record WriteCommand;
 
-/// <summary>Puts one or more entries into a namespace, all or none.</summary>
-public sealed record PutEntries(KvNamespace Namespace, IReadOnlyList<EntryWrite> Entries) : WriteCommand;
+/// <summary>Puts one or more entries into a namespace, all or none; a single put may carry a <see cref="Precondition"/>.</summary>
+public sealed record PutEntries(KvNamespace Namespace, IReadOnlyList<EntryWrite> Entries, Precondition? Condition = null) : WriteCommand;
 
 /// <summary>Deletes keys from a namespace; keys that do not exist are skipped.</summary>
 public sealed record DeleteEntries(KvNamespace Namespace, IReadOnlyList<byte[]> Keys) : WriteCommand;

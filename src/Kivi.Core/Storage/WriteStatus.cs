@@ -8,4 +8,5 @@ public enum WriteStatus
     TitleExists,
     NamespaceLimitReached,
     TokenNotFound,
+    PreconditionFailed,
 }

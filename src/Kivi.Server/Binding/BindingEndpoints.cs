@@ -61,8 +61,9 @@ internal static class BindingEndpoints
         using var value = await RequestBody.ReadAsync(context, limits.MaxValueBytes, n => KvErrors.ValueTooLarge(n, limits.MaxValueBytes));
         string? metadata = context.Request.Headers[KiviHeaders.CfKvMetadata];
         var q = context.Request.Query;
+        var (ifMatch, ifNoneMatch) = ValueEndpoints.Preconditions(context.Request);
         long version = await kv.PutAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"),
-            metadata is null ? default : Encoding.UTF8.GetBytes(metadata)));
+            metadata is null ? default : Encoding.UTF8.GetBytes(metadata), ifMatch, ifNoneMatch));
         ValueEndpoints.SetVersion(context.Response, version);
     }
 

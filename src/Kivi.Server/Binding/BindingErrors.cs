@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -15,10 +16,12 @@ internal static class BindingErrors
         if (context.Features.Get<IHttpResponseFeature>() is { } feature) feature.ReasonPhrase = Sanitize(reason);
     }
 
-    public static async Task WriteAsync(HttpContext context, int status, string message)
+    public static async Task WriteAsync(HttpContext context, int status, string message, int? code = null)
     {
         context.Response.Clear();
         SetStatus(context, status, message);
+        code ??= status switch { 401 or 403 => KvErrorCode.AuthenticationError, 503 => KvErrorCode.UpstreamUnavailable, >= 500 => KvErrorCode.InternalError, _ => KvErrorCode.InvalidRequest };
+        context.Response.Headers[KiviHeaders.ErrorCode] = code.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(message, context.RequestAborted);
     }

@@ -44,7 +44,7 @@ internal sealed class BindingHandler(ICallerAuthenticator tokens, KvService kv, 
                 _ => (500, "Internal Server Error"),
             };
             if (status >= 500) Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
-            await BindingErrors.WriteAsync(context, status, message);
+            await BindingErrors.WriteAsync(context, status, message, (e as KvException)?.Code);
         }
     }
 }

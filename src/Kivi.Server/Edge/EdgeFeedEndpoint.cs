@@ -32,7 +32,7 @@ internal static class EdgeFeedEndpoint
         var response = context.Response;
         try
         {
-            if (Current(cache) is { } head) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(head), ct);
+            if (Current(cache) is { } head) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(head), sse: false, ct);
             else await response.Body.FlushAsync(ct);
             while (!ct.IsCancellationRequested)
             {
@@ -41,17 +41,17 @@ internal static class EdgeFeedEndpoint
                 {
                     if (line.Kind == FeedEventKind.Reset)
                     {
-                        await FeedLines.WriteAsync(response, line, ct);
+                        await FeedLines.WriteAsync(response, line, sse: false, ct);
                         after = line.Head;
                         continue;
                     }
                     if (caller.IsRoot || caller.CanSeeAccount(line.AccountId ?? ""))
-                        await FeedLines.WriteAsync(response, line with { Head = Current(cache) ?? 0 }, ct);
+                        await FeedLines.WriteAsync(response, line with { Head = Current(cache) ?? 0 }, sse: false, ct);
                     after = line.Version;
                 }
                 if (lines.Count > 0) continue;
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more && Current(cache) is { } now)
-                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(now), ct);
+                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(now), sse: false, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

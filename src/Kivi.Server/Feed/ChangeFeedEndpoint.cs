@@ -27,15 +27,42 @@ internal static class ChangeFeedEndpoint
     public static void Map(RouteGroupBuilder api) =>
         api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed"));
 
-    private static async Task StreamAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
+    /// <summary>The watch of one namespace: <c>GET …/namespaces/{id}/changes?prefix=&amp;after=</c>, for any token that may read it.</summary>
+    public static void MapWatch(RouteGroupBuilder namespaces) =>
+        namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(new KvOperation("watch"));
+
+    private static Task StreamAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
     {
         var caller = context.Caller();
         if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
+        return RunAsync(context, kv, maintenance, options.Value, lifetime, change => caller.CanSeeAccount(change.AccountId), namespaceId: null);
+    }
+
+    private static async Task WatchAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
+        string account_id, string namespace_id)
+    {
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
+        byte[] prefix = KeyName.PrefixToUtf8(Query.Text(context.Request.Query, "prefix"), kv.Limits);
+        await RunAsync(context, kv, maintenance, options.Value, lifetime,
+            change => change.NamespaceId == ns.Id && (change.Key is null || change.Key.AsSpan().StartsWith(prefix)), ns.Id);
+    }
+
+    /// <summary>
+    /// Streams the changes <paramref name="include"/> accepts, in version order, never past the durable
+    /// head; as NDJSON, or as server-sent events when the reader accepts <c>text/event-stream</c> (which may
+    /// resume with <c>Last-Event-ID</c>). A filtered feed sends a heartbeat after changes it skipped, so its
+    /// reader's position keeps up; a watch ends after its namespace is dropped.
+    /// </summary>
+    private static async Task RunAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, KiviOptions options, IHostApplicationLifetime lifetime,
+        Func<ChangeRecord, bool> include, string? namespaceId)
+    {
         var engine = kv.Engine;
         var q = context.Request.Query;
-        long after = ParseVersion(Query.Text(q, "after"), "after") ?? engine.DurableHeadVersion;
-        var heartbeat = FeedLines.Heartbeat(q, options.Value.FeedHeartbeat);
-        using var stop = FeedLines.Start(context, lifetime);
+        bool sse = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        string? lastEventId = sse ? context.Request.Headers["Last-Event-ID"].ToString() : null;
+        long after = ParseVersion(Query.Text(q, "after") ?? (string.IsNullOrEmpty(lastEventId) ? null : lastEventId), "after") ?? engine.DurableHeadVersion;
+        var heartbeat = FeedLines.Heartbeat(q, options.FeedHeartbeat);
+        using var stop = FeedLines.Start(context, lifetime, sse);
         var ct = stop.Token;
         var response = context.Response;
         try
@@ -45,13 +72,14 @@ internal static class ChangeFeedEndpoint
             {
                 // The log was trimmed past where this reader stands: it must drop what it holds and start at the head.
                 long head = engine.DurableHeadVersion;
-                await FeedLines.WriteAsync(response, FeedEvent.ResetTo(head), ct);
+                await FeedLines.WriteAsync(response, FeedEvent.ResetTo(head), sse, ct);
                 after = head;
             }
-            await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), ct);
+            await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), sse, ct);
             while (!ct.IsCancellationRequested)
             {
                 long durable = engine.DurableHeadVersion;
+                bool skipped = false;
                 while (after < durable)
                 {
                     var page = await engine.ReadChangesAsync(after, PageSize, ct);
@@ -59,16 +87,22 @@ internal static class ChangeFeedEndpoint
                     foreach (var change in page)
                     {
                         if (change.Version > durable) break; // committed but not yet on disk: not published
-                        if (caller.CanSeeAccount(change.AccountId)) await WriteChangeAsync(response, kv, change, ct);
+                        if (include(change))
+                        {
+                            await WriteChangeAsync(response, kv, change, sse, ct);
+                            if (change.Kind == ChangeKind.NamespaceDropped && change.NamespaceId == namespaceId) return;
+                        }
+                        else skipped = true;
                         after = change.Version;
                     }
                     if (page[^1].Version > durable) break;
                 }
                 after = Math.Max(after, durable);
+                if (skipped && namespaceId is not null) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
                 await response.Body.FlushAsync(ct);
                 var more = engine.WaitForDurableAsync(after, ct);
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more)
-                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), ct);
+                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), sse, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -77,7 +111,7 @@ internal static class ChangeFeedEndpoint
         }
     }
 
-    private static async Task WriteChangeAsync(HttpResponse response, KvService kv, ChangeRecord change, CancellationToken ct)
+    private static async Task WriteChangeAsync(HttpResponse response, KvService kv, ChangeRecord change, bool sse, CancellationToken ct)
     {
         ReadOnlyMemory<byte>? value = null;
         string? metadata = null;
@@ -101,7 +135,7 @@ internal static class ChangeFeedEndpoint
             _ => FeedEventKind.NamespaceDropped,
         };
         await FeedLines.WriteAsync(response, new FeedEvent(kind, change.Version, kv.Engine.DurableHeadVersion, change.NamespaceId, change.Key,
-            change.Expiration, value?.ToArray(), metadata, change.AccountId), ct);
+            change.Expiration, value?.ToArray(), metadata, change.AccountId), sse, ct);
     }
 
     /// <summary>Values up to this size travel in the feed, so hot keys are refreshed in place at the edges.</summary>

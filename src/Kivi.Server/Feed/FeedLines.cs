@@ -16,16 +16,26 @@ internal static class FeedLines
         Rest.Query.Text(query, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000)) : fallback;
 
     /// <summary>Starts a feed response; its token ends with the reader's connection or the server.</summary>
-    public static CancellationTokenSource Start(HttpContext context, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    public static CancellationTokenSource Start(HttpContext context, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, bool sse = false)
     {
         var response = context.Response;
-        response.ContentType = "application/x-ndjson";
+        response.ContentType = sse ? "text/event-stream" : "application/x-ndjson";
         response.Headers.CacheControl = "no-store";
         return CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
     }
 
-    public static async Task WriteAsync(HttpResponse response, FeedEvent e, CancellationToken ct)
+    /// <summary>
+    /// One line; as a server-sent event when <paramref name="sse"/> (<c>id</c> the version the reader has
+    /// seen everything up to, <c>event</c> the line's type, <c>data</c> the same JSON).
+    /// </summary>
+    public static async Task WriteAsync(HttpResponse response, FeedEvent e, bool sse, CancellationToken ct)
     {
+        if (sse)
+        {
+            long id = e.Kind is FeedEventKind.Heartbeat or FeedEventKind.Reset ? e.Head : e.Version;
+            string type = e.Kind switch { FeedEventKind.Heartbeat => "heartbeat", FeedEventKind.Reset => "reset", _ => "change" };
+            response.BodyWriter.Write(System.Text.Encoding.UTF8.GetBytes($"id: {id}\nevent: {type}\ndata: "));
+        }
         using (var w = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
         {
             w.WriteStartObject();
@@ -65,7 +75,7 @@ internal static class FeedLines
             }
             w.WriteEndObject();
         }
-        response.BodyWriter.Write("\n"u8);
+        response.BodyWriter.Write(sse ? "\n\n"u8 : "\n"u8);
         await response.BodyWriter.FlushAsync(ct);
     }
 }

@@ -1,4 +1,5 @@
 using Kivi.Core;
+using Kivi.Protocol;
 using Kivi.Core.Access;
 using Kivi.Server.Rest;
 using Microsoft.AspNetCore.Builder;

@@ -44,13 +44,13 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
 
     public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
-        if (ReadScope.Current is { FromEdge: true }) return await store.GetAsync(ns, key, now, cancellationToken);
+        if (ReadScope.Current is { FromEdge: true } or { Strong: true }) return await store.GetAsync(ns, key, now, cancellationToken);
         return CacheReads.ToStoredValue(await ReadAsync(ns, key, cancellationToken), now);
     }
 
     public async ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
-        if (ReadScope.Current is { FromEdge: true }) return await store.GetInfoAsync(ns, key, now, cancellationToken);
+        if (ReadScope.Current is { FromEdge: true } or { Strong: true }) return await store.GetInfoAsync(ns, key, now, cancellationToken);
         return await CacheReads.ToEntryInfoAsync(await ReadAsync(ns, key, cancellationToken), key, now);
     }
 
@@ -65,7 +65,7 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
     public async ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
     {
         var scope = ReadScope.Current;
-        if (scope is { FromEdge: true }) return await store.ListAsync(ns, prefix, startAfter, limit, now, cancellationToken);
+        if (scope is { FromEdge: true } or { Strong: true }) return await store.ListAsync(ns, prefix, startAfter, limit, now, cancellationToken);
         var page = await cache.ListAsync(ns.Id, prefix, startAfter, limit, scope?.CacheTtl ?? _defaultCacheTtl, cancellationToken);
         scope?.Observe(page.AsOf, null);
         return CacheReads.ToRows(page, now);

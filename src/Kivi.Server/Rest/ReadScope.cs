@@ -15,12 +15,23 @@ internal sealed class ReadScope : IDisposable
     private static readonly AsyncLocal<ReadScope?> Ambient = new();
     private readonly long _head;
 
-    private ReadScope(TimeSpan? cacheTtl, long head, bool fromEdge)
+    private ReadScope(TimeSpan? cacheTtl, long head, bool fromEdge, bool strong)
     {
         CacheTtl = cacheTtl;
         _head = head;
         FromEdge = fromEdge;
+        Strong = strong;
     }
+
+    /// <summary>
+    /// The reader asked for <c>consistency=strong</c> (Kivi's addition): no cache answers it; a store reads
+    /// itself, an edge forwards the request to its upstream (see <see cref="AsksStrong"/>).
+    /// </summary>
+    public bool Strong { get; }
+
+    /// <summary>Whether a request asks for a strong read; any value but "strong" and "eventual" is refused by <see cref="Begin"/>.</summary>
+    public static bool AsksStrong(HttpRequest request) =>
+        request.QueryString.HasValue && string.Equals(request.Query["consistency"], "strong", StringComparison.Ordinal);
 
     /// <summary>
     /// The reader is an edge filling its cache (a replication token): a store answers it from the store
@@ -47,7 +58,10 @@ internal sealed class ReadScope : IDisposable
     {
         TimeSpan? ttl = cacheTtl is null ? null : TimeSpan.FromSeconds(Math.Min(Expiration.ParseCacheTtl(cacheTtl, kv.Limits), 365L * 86400));
         bool fromEdge = context.Features.Get<Kivi.Core.Access.Caller>() is { Permission: Kivi.Core.Access.TokenPermission.Replication };
-        var scope = new ReadScope(ttl, kv.Engine.HeadVersion, fromEdge);
+        string? consistency = Query.Text(context.Request.Query, "consistency");
+        if (consistency is not (null or "strong" or "eventual"))
+            throw KvErrors.InvalidRequest($"Invalid consistency of \"{consistency}\": use \"strong\" to read the origin past every cache, or \"eventual\" (the default).");
+        var scope = new ReadScope(ttl, kv.Engine.HeadVersion, fromEdge, consistency == "strong");
         Ambient.Value = scope;
         return scope;
     }

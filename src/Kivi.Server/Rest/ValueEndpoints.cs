@@ -55,7 +55,8 @@ internal static class ValueEndpoints
         using (value)
         {
             var q = context.Request.Query;
-            long version = await kv.PutAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata));
+            var (ifMatch, ifNoneMatch) = Preconditions(context.Request);
+            long version = await kv.PutAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata, ifMatch, ifNoneMatch));
             SetVersion(context.Response, version);
         }
         await Envelope.OkEmptyAsync(context);
@@ -110,6 +111,13 @@ internal static class ValueEndpoints
             w.WriteRawValue(metadata, skipInputValidation: true);
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>A conditional write's raw If-Match and If-None-Match headers (Kivi's addition), validated by KvService.</summary>
+    internal static (string? IfMatch, string? IfNoneMatch) Preconditions(HttpRequest request)
+    {
+        var headers = request.Headers;
+        return (headers.IfMatch.Count > 0 ? headers.IfMatch.ToString() : null, headers.IfNoneMatch.Count > 0 ? headers.IfNoneMatch.ToString() : null);
     }
 
     /// <summary>The entry's version, as a strong ETag and as Kivi-Version.</summary>

@@ -1,4 +1,4 @@
-namespace Kivi.Core;
+namespace Kivi.Protocol;
 
 /// <summary>A failure a client caused or must know about, with Cloudflare's status and a stable code.</summary>
 public sealed class KvException : Exception
@@ -12,6 +12,6 @@ public sealed class KvException : Exception
     /// <summary>The HTTP status Workers KV answers with (400, 404, 413, 414, ...).</summary>
     public int StatusCode { get; }
 
-    /// <summary>The stable error code of <see cref="Kivi.Protocol.KvErrorCode"/>.</summary>
+    /// <summary>The stable error code of <see cref="KvErrorCode"/>.</summary>
     public int Code { get; }
 }
