@@ -76,6 +76,14 @@ public sealed partial class KvCache
         return cached;
     }
 
+    /// <summary>As <see cref="TryGetFresh(CacheKey, TimeSpan)"/>, for a key given as UTF-8 bytes: no allocation.</summary>
+    public CachedEntry? TryGetFresh(string namespaceId, ReadOnlySpan<byte> utf8Key, TimeSpan cacheTtl)
+    {
+        if (_store.Get(new CacheKeySpan(namespaceId, utf8Key)) is not { } cached || !IsFresh(cached, cacheTtl)) return null;
+        Interlocked.Increment(ref _hits);
+        return cached;
+    }
+
     /// <summary>The entry the cache holds for a key, without counting a read or going upstream (tests, the dashboard).</summary>
     public CachedEntry? Peek(CacheKey key) => _store.Get(key);
 

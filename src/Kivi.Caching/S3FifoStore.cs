@@ -24,7 +24,8 @@ internal sealed class S3FifoStore
         public bool Removed;
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<CacheKey, Node> _map = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CacheKey, Node> _map = new(CacheKeyComparer.Instance);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CacheKey, Node>.AlternateLookup<CacheKeySpan> _spans;
     private readonly Queue<Node> _small = new();
     private readonly Queue<Node> _main = new();
     private readonly Queue<int> _ghostOrder = new();
@@ -36,6 +37,7 @@ internal sealed class S3FifoStore
 
     public S3FifoStore(long capacityBytes)
     {
+        _spans = _map.GetAlternateLookup<CacheKeySpan>();
         ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, 1024);
         _capacity = capacityBytes;
     }
@@ -48,6 +50,14 @@ internal sealed class S3FifoStore
     public CachedEntry? Get(in CacheKey key)
     {
         if (!_map.TryGetValue(key, out var node)) return null;
+        if (node.Frequency < 3) node.Frequency++; // a lost increment under a race only weakens a hint
+        return node.Entry;
+    }
+
+    /// <summary>As <see cref="Get(in CacheKey)"/>, without a key object.</summary>
+    public CachedEntry? Get(CacheKeySpan key)
+    {
+        if (!_spans.TryGetValue(key, out var node)) return null;
         if (node.Frequency < 3) node.Frequency++; // a lost increment under a race only weakens a hint
         return node.Entry;
     }

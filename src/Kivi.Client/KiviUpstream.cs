@@ -16,7 +16,13 @@ namespace Kivi.Client;
 /// </summary>
 public sealed class KiviUpstream : IKvUpstream, IKvFeed
 {
+    /// <summary>What a refusal of an edge's reads tells its operator.</summary>
+    public const string EdgeRefusalHint = " The token given for the upstream (an edge's --upstream-token) needs the replication or admin permission of the account it serves.";
+
     private readonly HttpClient _http;
+    private readonly HttpClient _feedHttp;
+    private readonly string _feedPath;
+    private readonly string _refusalHint;
     private readonly AuthenticationHeaderValue _auth;
     private readonly int _maxEntryBytes;
     private readonly TimeSpan _heartbeat;
@@ -25,11 +31,18 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
 
     /// <param name="http">Its BaseAddress is the upstream's root URL; leave its Timeout infinite (the feed is one long response).</param>
     /// <param name="requestTimeout">How long a read or list may take before it counts as an outage (default 10 s).</param>
-    public KiviUpstream(HttpClient http, string token, KvCacheOptions options, TimeSpan? requestTimeout = null)
+    /// <param name="feedHttp">The client for the feed, when <paramref name="http"/> has handlers (retries, timeouts) a never-ending response must not pass through.</param>
+    /// <param name="feedPath">The feed to follow: the account's (an edge's, by default) or one namespace's watch, with its query.</param>
+    /// <param name="refusalHint">Appended to the message of a 401 or 403.</param>
+    public KiviUpstream(HttpClient http, string token, KvCacheOptions options, TimeSpan? requestTimeout = null,
+        HttpClient? feedHttp = null, string feedPath = "client/v4/kivi/changes", string refusalHint = EdgeRefusalHint)
     {
         _requestTimeout = requestTimeout ?? TimeSpan.FromSeconds(10);
         ArgumentNullException.ThrowIfNull(http.BaseAddress);
         _http = http;
+        _feedHttp = feedHttp ?? http;
+        _feedPath = feedPath;
+        _refusalHint = refusalHint;
         _auth = new AuthenticationHeaderValue("Bearer", token);
         _maxEntryBytes = options.MaxEntryBytes;
         _heartbeat = options.FeedHeartbeat;
@@ -38,9 +51,12 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
 
     public Uri BaseAddress => _http.BaseAddress!;
 
-    public async Task<UpstreamRead> GetAsync(CacheKey key, CancellationToken cancellationToken)
+    public Task<UpstreamRead> GetAsync(CacheKey key, CancellationToken cancellationToken) => GetAsync(key, strong: false, cacheTtl: null, cancellationToken);
+
+    /// <summary>Reads a key; <paramref name="strong"/> asks every cache on the way to step aside (<c>consistency=strong</c>).</summary>
+    public async Task<UpstreamRead> GetAsync(CacheKey key, bool strong, TimeSpan? cacheTtl, CancellationToken cancellationToken)
     {
-        using var request = BindingRequest(key.NamespaceId, "/" + PercentEncode(key.Key) + "?urlencoded=true");
+        using var request = BindingRequest(key.NamespaceId, "/" + PercentEncode(key.Key) + "?urlencoded=true" + ReadQuery(strong, cacheTtl));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_requestTimeout);
         var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token, cancellationToken);
@@ -54,7 +70,7 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
             }
             await EnsureSuccessAsync(response, "read", cancellationToken);
             long length = response.Content.Headers.ContentLength ?? -1;
-            string? metadata = response.Headers.TryGetValues(KiviHeaders.CfKvMetadata, out var m) ? m.First() : null;
+            string? metadata = response.Headers.TryGetValues(KiviHeaders.CfKvMetadata, out var m) ? Kivi.Core.Metadata.FromHeader(m.First()) : null;
             long? expiration = HeaderLong(response, KiviHeaders.CfExpiration);
             long version = HeaderLong(response, KiviHeaders.Version) ?? 0;
             if (length < 0 || length > _maxEntryBytes)
@@ -73,9 +89,13 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         }
     }
 
-    public async Task<UpstreamList> ListAsync(string namespaceId, byte[] prefix, byte[]? startAfter, int limit, CancellationToken cancellationToken)
+    public Task<UpstreamList> ListAsync(string namespaceId, byte[] prefix, byte[]? startAfter, int limit, CancellationToken cancellationToken) =>
+        ListAsync(namespaceId, prefix, startAfter, limit, strong: false, cacheTtl: null, cancellationToken);
+
+    /// <summary>Lists a page of keys, as <see cref="ListAsync(string, byte[], byte[], int, CancellationToken)"/>, optionally strongly.</summary>
+    public async Task<UpstreamList> ListAsync(string namespaceId, byte[] prefix, byte[]? startAfter, int limit, bool strong, TimeSpan? cacheTtl, CancellationToken cancellationToken)
     {
-        var query = new StringBuilder("/?key_count_limit=").Append(limit.ToString(CultureInfo.InvariantCulture));
+        var query = new StringBuilder("/?key_count_limit=").Append(limit.ToString(CultureInfo.InvariantCulture)).Append(ReadQuery(strong, cacheTtl));
         if (prefix.Length > 0) query.Append("&prefix=").Append(PercentEncode(prefix));
         if (startAfter is not null) query.Append("&cursor=").Append(System.Buffers.Text.Base64Url.EncodeToString(startAfter));
         using var request = BindingRequest(namespaceId, query.ToString());
@@ -113,14 +133,17 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
     }
 
     /// <summary>Follows the feed from <paramref name="afterVersion"/> (from the head when negative) until the connection ends or stalls.</summary>
-    public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, CancellationToken cancellationToken) => ReadFeedAsync(_feedPath, afterVersion, cancellationToken);
+
+    /// <summary>Follows the feed at <paramref name="feedPath"/> (the account's, or one namespace's watch) from <paramref name="afterVersion"/>.</summary>
+    public async IAsyncEnumerable<FeedEvent> ReadFeedAsync(string feedPath, long afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        string url = $"client/v4/kivi/changes?heartbeat_ms={(long)_heartbeat.TotalMilliseconds}" + (afterVersion >= 0 ? $"&after={afterVersion}" : "");
+        string url = feedPath + (feedPath.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"heartbeat_ms={(long)_heartbeat.TotalMilliseconds}" + (afterVersion >= 0 ? $"&after={afterVersion}" : "");
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stall.CancelAfter(_stallTimeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Authorization = _auth;
-        using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token, cancellationToken);
+        using var response = await SendAsync(_feedHttp, request, HttpCompletionOption.ResponseHeadersRead, stall.Token, cancellationToken);
         await EnsureSuccessAsync(response, "change feed", cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stall.Token), Encoding.UTF8);
         while (true)
@@ -168,19 +191,33 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
             o.TryGetProperty("account", out var a) ? a.GetString() : null);
     }
 
-    private HttpRequestMessage BindingRequest(string namespaceId, string pathAndQuery)
+    private static string ReadQuery(bool strong, TimeSpan? cacheTtl) =>
+        (strong ? "&consistency=strong" : "") + (cacheTtl is { } ttl ? "&cache_ttl=" + ((long)ttl.TotalSeconds).ToString(CultureInfo.InvariantCulture) : "");
+
+    internal HttpRequestMessage BindingRequest(string namespaceId, string pathAndQuery, HttpMethod? method = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery.TrimStart('/').Length == 0 ? "/" : pathAndQuery);
+        var request = new HttpRequestMessage(method ?? HttpMethod.Get, pathAndQuery.TrimStart('/').Length == 0 ? "/" : pathAndQuery);
         request.Headers.Authorization = _auth;
         request.Headers.Add(KiviHeaders.Namespace, namespaceId);
         return request;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken bounded, CancellationToken caller)
+    private Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken bounded, CancellationToken caller) =>
+        SendAsync(_http, request, completion, bounded, caller);
+
+    /// <summary>Sends a request with the read timeout; network failures and timeouts become <see cref="UpstreamUnavailableException"/>.</summary>
+    internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_requestTimeout);
+        return await SendAsync(_http, request, HttpCompletionOption.ResponseContentRead, timeout.Token, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, HttpCompletionOption completion, CancellationToken bounded, CancellationToken caller)
     {
         try
         {
-            return await _http.SendAsync(request, completion, bounded);
+            return await http.SendAsync(request, completion, bounded);
         }
         catch (HttpRequestException e)
         {
@@ -192,20 +229,36 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         }
     }
 
-    private async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// Throws for an error answer: <see cref="UpstreamUnavailableException"/> for a 5xx, otherwise
+    /// <see cref="UpstreamRefusedException"/> with the server's code and message (from the REST envelope,
+    /// or from a binding answer's text and <c>Kivi-Error-Code</c>).
+    /// </summary>
+    internal async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode) return;
         string text = response.ReasonPhrase ?? "";
+        int status = (int)response.StatusCode;
+        int code = response.Headers.TryGetValues(KiviHeaders.ErrorCode, out var codes) && int.TryParse(codes.First(), CultureInfo.InvariantCulture, out int c) ? c : 0;
         try
         {
             string body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (body.Length is > 0 and < 2000) text = body;
+            if (body.Length is > 0 and < 4000) text = body;
+            if (body.StartsWith('{'))
+            {
+                using var doc = JsonDocument.Parse(body);
+                if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+                {
+                    var first = errors[0];
+                    if (first.TryGetProperty("code", out var ce) && ce.TryGetInt32(out int ec)) code = ec;
+                    if (first.TryGetProperty("message", out var me) && me.GetString() is { } m) text = m;
+                }
+            }
         }
-        catch (HttpRequestException) { }
-        int status = (int)response.StatusCode;
+        catch (Exception e) when (e is HttpRequestException or JsonException) { }
         if (status >= 500) throw new UpstreamUnavailableException($"The upstream {BaseAddress} failed a {what}: {status} {text}");
-        string hint = status is 401 or 403 ? " The token given for the upstream (an edge's --upstream-token) needs the replication or admin permission of the account it serves." : "";
-        throw new UpstreamRefusedException(status, $"The upstream {BaseAddress} refused a {what}: {status} {text}{hint}");
+        string hint = status is 401 or 403 ? _refusalHint : "";
+        throw new UpstreamRefusedException(status, code, text, $"The upstream {BaseAddress} refused a {what}: {status} {text}{hint}");
     }
 
     /// <summary>Reads a body; a connection lost or a timeout midway is an outage, not a caller's cancellation.</summary>
@@ -221,7 +274,7 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         }
     }
 
-    private static long? HeaderLong(HttpResponseMessage response, string name) =>
+    internal static long? HeaderLong(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) && long.TryParse(values.First(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
 
     /// <summary>Percent-encodes every byte but the unreserved ones, so any UTF-8 key survives the path.</summary>

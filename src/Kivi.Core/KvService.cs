@@ -101,10 +101,13 @@ public sealed class KvService
         _engine.GetInfoAsync(ns, KeyName.ToUtf8(key, Limits), NowSeconds, cancellationToken);
 
     /// <summary>Validates and durably writes one value; returns the version it was given.</summary>
-    public async Task<long> PutAsync(KvNamespace ns, PutRequest request)
+    public async Task<long> PutAsync(KvNamespace ns, PutRequest request) => (await PutEntryAsync(ns, request)).Version;
+
+    /// <summary>Validates and durably writes one value; returns its version and the absolute expiration it was given.</summary>
+    public async Task<(long Version, long? Expiration)> PutEntryAsync(KvNamespace ns, PutRequest request)
     {
         var write = CheckPut(request.Key, request.Value, request.Expiration, request.ExpirationTtl, Metadata.Normalize(request.MetadataJson.Span, Limits));
-        return await CommitPutAsync(ns, [write], Conditions.Parse(request.IfMatch, request.IfNoneMatch, NowSeconds));
+        return (await CommitPutAsync(ns, [write], Conditions.Parse(request.IfMatch, request.IfNoneMatch, NowSeconds)), write.Expiration);
     }
 
     /// <summary>Deletes one key (a missing key is not an error); returns the store's version after the delete.</summary>

@@ -44,6 +44,12 @@ public static class Metadata
     public static string? Normalize(string? json, KvLimits limits) =>
         string.IsNullOrEmpty(json) ? null : Normalize(Encoding.UTF8.GetBytes(json), limits);
 
+    /// <summary>Metadata as sent in a header (non-ASCII escaped; see KiviHeaders.AsciiJson), back in its stored compact form.</summary>
+    public static string FromHeader(string header) =>
+        header.Contains('\\', StringComparison.Ordinal) ? Normalize(Encoding.UTF8.GetBytes(header), Unlimited)! : header;
+
+    private static readonly KvLimits Unlimited = new() { MaxMetadataBytes = int.MaxValue };
+
     /// <summary>Validates metadata given as an already-parsed JSON element.</summary>
     public static string? Normalize(JsonElement? element, KvLimits limits)
     {

@@ -22,4 +22,23 @@ public static class KiviHeaders
 
     /// <summary>On a binding protocol error: the REST API's error code for the same failure (workerd ignores it; the .NET SDK reads it).</summary>
     public const string ErrorCode = "Kivi-Error-Code";
+
+    /// <summary>
+    /// JSON for a header (CF-KV-Metadata): non-ASCII characters escaped as \uXXXX, so the value survives any
+    /// HTTP stack and parses to the same JSON. ASCII-only JSON is returned as it is.
+    /// </summary>
+    public static string AsciiJson(string json)
+    {
+        foreach (char c in json)
+        {
+            if (c > '~')
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(json);
+                return System.Text.Json.JsonSerializer.Serialize(doc.RootElement, AsciiOptions);
+            }
+        }
+        return json;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions AsciiOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default };
 }

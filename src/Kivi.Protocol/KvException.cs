@@ -3,7 +3,11 @@ namespace Kivi.Protocol;
 /// <summary>A failure a client caused or must know about, with Cloudflare's status and a stable code.</summary>
 public sealed class KvException : Exception
 {
-    public KvException(int statusCode, int code, string message) : base(message)
+    public KvException(int statusCode, int code, string message) : this(statusCode, code, message, null)
+    {
+    }
+
+    public KvException(int statusCode, int code, string message, Exception? innerException) : base(message, innerException)
     {
         StatusCode = statusCode;
         Code = code;

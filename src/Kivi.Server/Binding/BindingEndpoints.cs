@@ -50,7 +50,7 @@ internal static class BindingEndpoints
         response.ContentLength = value.Length;
         response.ContentType = "application/octet-stream";
         ValueEndpoints.SetVersion(response, value.Version);
-        if (value.Metadata is { } metadata) response.Headers[KiviHeaders.CfKvMetadata] = metadata;
+        if (value.Metadata is { } metadata) response.Headers[KiviHeaders.CfKvMetadata] = KiviHeaders.AsciiJson(metadata);
         if (value.Expiration is { } expiration) response.Headers[KiviHeaders.CfExpiration] = expiration.ToString(CultureInfo.InvariantCulture);
         await value.CopyToAsync(response.Body, context.RequestAborted);
     }
@@ -62,9 +62,9 @@ internal static class BindingEndpoints
         string? metadata = context.Request.Headers[KiviHeaders.CfKvMetadata];
         var q = context.Request.Query;
         var (ifMatch, ifNoneMatch) = ValueEndpoints.Preconditions(context.Request);
-        long version = await kv.PutAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"),
+        var (version, expires) = await kv.PutEntryAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"),
             metadata is null ? default : Encoding.UTF8.GetBytes(metadata), ifMatch, ifNoneMatch));
-        ValueEndpoints.SetVersion(context.Response, version);
+        ValueEndpoints.SetVersion(context.Response, version, expires);
     }
 
     /// <summary>Metadata goes back as a JSON string, which workerd parses; the cursor only when incomplete.</summary>

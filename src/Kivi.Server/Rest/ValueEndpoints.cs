@@ -56,8 +56,8 @@ internal static class ValueEndpoints
         {
             var q = context.Request.Query;
             var (ifMatch, ifNoneMatch) = Preconditions(context.Request);
-            long version = await kv.PutAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata, ifMatch, ifNoneMatch));
-            SetVersion(context.Response, version);
+            var (version, expires) = await kv.PutEntryAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata, ifMatch, ifNoneMatch));
+            SetVersion(context.Response, version, expires);
         }
         await Envelope.OkEmptyAsync(context);
     }
@@ -120,11 +120,12 @@ internal static class ValueEndpoints
         return (headers.IfMatch.Count > 0 ? headers.IfMatch.ToString() : null, headers.IfNoneMatch.Count > 0 ? headers.IfNoneMatch.ToString() : null);
     }
 
-    /// <summary>The entry's version, as a strong ETag and as Kivi-Version.</summary>
-    internal static void SetVersion(HttpResponse response, long version)
+    /// <summary>The entry's version, as a strong ETag and as Kivi-Version; after a put, the absolute expiration it was given.</summary>
+    internal static void SetVersion(HttpResponse response, long version, long? expiration = null)
     {
         string v = version.ToString(CultureInfo.InvariantCulture);
         response.Headers[HeaderNames.ETag] = "\"" + v + "\"";
         response.Headers[KiviHeaders.Version] = v;
+        if (expiration is { } e) response.Headers[KiviHeaders.Expiration] = e.ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -1,0 +1,37 @@
+using Kivi.Client;
+using Microsoft.Extensions.Configuration;
+
+namespace Kivi.Client.Configuration;
+
+/// <summary>Configuration from the keys under a prefix of a Kivi namespace, reloaded through its watch.</summary>
+public sealed class KiviConfigurationSource : IConfigurationSource
+{
+    /// <summary>The server, token and account; when Url or Token is unset, the builder's "Kivi" section fills them.</summary>
+    public KiviClientOptions Client { get; set; } = new();
+
+    public string? NamespaceId { get; set; }
+
+    /// <summary>Only keys under this prefix are read, and the prefix is cut from their paths (default all keys).</summary>
+    public string Prefix { get; set; } = "";
+
+    /// <summary>A configuration section the keys are placed under (e.g. "FeatureManagement"); default the root.</summary>
+    public string? Section { get; set; }
+
+    /// <summary>Follow the namespace's changes and reload (default true).</summary>
+    public bool ReloadOnChange { get; set; } = true;
+
+    /// <summary>Start with no values, rather than fail, when the server cannot be read at start (default false).</summary>
+    public bool Optional { get; set; }
+
+    public IConfigurationProvider Build(IConfigurationBuilder builder)
+    {
+        if ((Client.Url is null || Client.Token is null) && builder is IConfiguration built)
+        {
+            var section = built.GetSection("Kivi");
+            if (Client.Url is null && section["Url"] is { } url) Client.Url = new Uri(url);
+            Client.Token ??= section["Token"];
+            Client.AccountId ??= section["AccountId"];
+        }
+        return new KiviConfigurationProvider(this);
+    }
+}
