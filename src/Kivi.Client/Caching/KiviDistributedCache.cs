@@ -69,8 +69,9 @@ public sealed class KiviDistributedCache : IDistributedCache, IBufferDistributed
         var now = _time.GetUtcNow();
         var policy = Policy.Read(entry.MetadataJson);
         if (policy.Absolute is { } absolute && absolute <= now) return null;
-        if (policy.Sliding is { } sliding && entry.Expiration is { } expires
-            && DateTimeOffset.FromUnixTimeSeconds(expires) - now < sliding && policy.StoreUntil(now) > DateTimeOffset.FromUnixTimeSeconds(expires))
+        // Decided on this process's clock alone (the lifetime it asked for is in the metadata), so a skew
+        // between it and the server's clock never causes a write per read.
+        if (policy.Sliding is { } sliding && policy.Until is { } until && until - now < sliding && policy.StoreUntil(now) > until)
         {
             try
             {
@@ -88,17 +89,21 @@ public sealed class KiviDistributedCache : IDistributedCache, IBufferDistributed
     {
         var now = _time.GetUtcNow();
         if (policy.Absolute is { } absolute && absolute <= now) return _kv.DeleteAsync(_prefix + key, token);
-        var options = new KvPutOptions { Metadata = policy.ToMetadata(), IfVersion = ifVersion };
-        if (policy.StoreUntil(now) is { } until)
+        var until = policy.StoreUntil(now);
+        var options = new KvPutOptions { Metadata = (policy with { Until = until }).ToMetadata(), IfVersion = ifVersion };
+        if (until is { } u)
         {
-            long ttl = Math.Max(60, (long)Math.Ceiling((until - now).TotalSeconds)); // Workers KV's minimum TTL
+            long ttl = Math.Max(60, (long)Math.Ceiling((u - now).TotalSeconds)); // Workers KV's minimum TTL
             options = new KvPutOptions { Metadata = options.Metadata, IfVersion = ifVersion, ExpirationTtl = TimeSpan.FromSeconds(ttl) };
         }
         return _kv.PutAsync(_prefix + key, value, options, token);
     }
 
-    /// <summary>An entry's expiration policy, kept in its metadata as <c>{"a": unix ms, "s": seconds}</c>.</summary>
-    private readonly record struct Policy(DateTimeOffset? Absolute, TimeSpan? Sliding)
+    /// <summary>
+    /// An entry's expiration policy, kept in its metadata as <c>{"a": unix ms, "s": seconds, "u": unix ms}</c>:
+    /// the absolute expiration, the sliding window, and until when the last write asked the store to keep it.
+    /// </summary>
+    private readonly record struct Policy(DateTimeOffset? Absolute, TimeSpan? Sliding, DateTimeOffset? Until = null)
     {
         public static Policy From(DistributedCacheEntryOptions options, DateTimeOffset now)
         {
@@ -121,7 +126,8 @@ public sealed class KiviDistributedCache : IDistributedCache, IBufferDistributed
                 if (root.ValueKind != JsonValueKind.Object) return default;
                 DateTimeOffset? absolute = root.TryGetProperty("a", out var a) && a.TryGetInt64(out long ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
                 TimeSpan? sliding = root.TryGetProperty("s", out var s) && s.TryGetDouble(out double seconds) ? TimeSpan.FromSeconds(seconds) : null;
-                return new Policy(absolute, sliding);
+                DateTimeOffset? until = root.TryGetProperty("u", out var u) && u.TryGetInt64(out long ums) ? DateTimeOffset.FromUnixTimeMilliseconds(ums) : null;
+                return new Policy(absolute, sliding, until);
             }
             catch (JsonException)
             {
@@ -145,6 +151,7 @@ public sealed class KiviDistributedCache : IDistributedCache, IBufferDistributed
             var parts = new List<string>(2);
             if (Absolute is { } a) parts.Add("\"a\":" + a.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
             if (Sliding is { } s) parts.Add("\"s\":" + s.TotalSeconds.ToString("R", CultureInfo.InvariantCulture));
+            if (Until is { } u && Sliding is not null) parts.Add("\"u\":" + u.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
             return JsonDocument.Parse("{" + string.Join(",", parts) + "}").RootElement;
         }
     }

@@ -25,12 +25,25 @@ public sealed class KiviConfigurationSource : IConfigurationSource
 
     public IConfigurationProvider Build(IConfigurationBuilder builder)
     {
-        if ((Client.Url is null || Client.Token is null) && builder is IConfiguration built)
+        if (Client.Url is null || Client.Token is null)
         {
-            var section = built.GetSection("Kivi");
-            if (Client.Url is null && section["Url"] is { } url) Client.Url = new Uri(url);
-            Client.Token ??= section["Token"];
-            Client.AccountId ??= section["AccountId"];
+            // The sources added before this one (a ConfigurationManager is already built; a plain builder is built here without this source).
+            var earlier = builder as IConfiguration;
+            var temporary = earlier is null ? new ConfigurationBuilder() : null;
+            if (temporary is not null)
+                foreach (var other in builder.Sources.TakeWhile(s => !ReferenceEquals(s, this))) temporary.Add(other);
+            var root = earlier ?? temporary!.Build();
+            try
+            {
+                var section = root.GetSection("Kivi");
+                if (Client.Url is null && section["Url"] is { } url) Client.Url = new Uri(url);
+                Client.Token ??= section["Token"];
+                Client.AccountId ??= section["AccountId"];
+            }
+            finally
+            {
+                if (temporary is not null) (root as IDisposable)?.Dispose();
+            }
         }
         return new KiviConfigurationProvider(this);
     }
