@@ -5,6 +5,7 @@ return args switch
     ["propagation", .. var rest] => await Propagation.RunAsync(Options.Parse(rest)),
     ["cold-read", .. var rest] => await ColdRead.RunAsync(Options.Parse(rest)),
     ["cache", .. var rest] => CacheEfficiency.Run(Options.Parse(rest)),
+    ["hot-get", .. var rest] => HotGet.Run(rest),
     _ => Usage(),
 };
 
@@ -14,6 +15,7 @@ static int Usage()
         usage: Kivi.Benchmarks propagation --origin URL --edges URL,URL,... --token T [--writes 1000]
                Kivi.Benchmarks cold-read   --origin URL --edge URL --token T [--keys 2000]
                Kivi.Benchmarks cache       [--keys 1000000] [--requests 4000000]
+               Kivi.Benchmarks hot-get     [BenchmarkDotNet arguments]
         """);
     return 2;
 }

@@ -142,10 +142,11 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     /// The hot read: a key the cache holds fresh, looked up by its UTF-8 bytes on the stack. Null sends the
     /// read the slow way, which also refuses keys this path cannot vouch for (bad UTF-16, too long).
     /// </summary>
+    [SkipLocalsInit]
     private CachedEntry? TryHot(string key, KvReadOptions? options)
     {
         if (_cache is not { } cache || options is { Consistency: KvConsistency.Strong } || key.Length is 0 or > 512) return null;
-        Span<byte> utf8 = stackalloc byte[key.Length * 3];
+        Span<byte> utf8 = stackalloc byte[1536]; // 512 chars of up to 3 UTF-8 bytes; not zeroed
         if (Utf8.FromUtf16(key, utf8, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done || written > _limits.MaxKeyBytes) return null;
         var ttl = options?.CacheTtl is { } asked && asked >= TimeSpan.FromSeconds(_limits.MinCacheTtlSeconds) ? asked : options?.CacheTtl is null ? _defaultCacheTtl : (TimeSpan?)null;
         return ttl is { } t ? cache.TryGetFresh(NamespaceId, utf8[..written], t) : null;
