@@ -29,7 +29,10 @@ public sealed partial class KvCache
         _coarse = ReferenceEquals(time, TimeProvider.System);
         _coarseBaseTick = Environment.TickCount64;
         _coarseBaseTimestamp = time.GetTimestamp();
+        _timestampsPerTick = (double)time.TimestampFrequency / TimeSpan.TicksPerSecond;
     }
+
+    private readonly double _timestampsPerTick;
 
     // The hit path's clock: Environment.TickCount64 (the kernel's coarse monotonic clock, a few ns to read,
     // a few ms of resolution) mapped onto TimeProvider timestamps, which use the same monotonic clock.
@@ -37,7 +40,7 @@ public sealed partial class KvCache
     private readonly long _coarseBaseTick;
     private readonly long _coarseBaseTimestamp;
     private static readonly long TimestampsPerMs = System.Diagnostics.Stopwatch.Frequency / 1000;
-    private static readonly double TimestampsPerTick = (double)System.Diagnostics.Stopwatch.Frequency / TimeSpan.TicksPerSecond;
+
 
     /// <summary>
     /// Now as a timestamp, cheaply on the system clock: it may read up to one coarse tick early, so it is
@@ -113,7 +116,7 @@ public sealed partial class KvCache
         if (entry.Expiration is { } expiration && expiration <= UnixNow) return false; // the wall clock, exactly, only for entries that expire
         if (!entry.IsPresent && !FeedHealthy) return false; // a cached miss could hide a new key
         long since = HitTimestamp - Math.Max(entry.KnownAt, Volatile.Read(ref _caughtUpAt));
-        return since <= (long)(cacheTtl.Ticks * TimestampsPerTick);
+        return since <= (long)(cacheTtl.Ticks * _timestampsPerTick);
     }
 
     /// <summary>How long ago the entry was last known current, if stale-if-error may still serve it.</summary>
