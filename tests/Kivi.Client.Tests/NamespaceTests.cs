@@ -219,6 +219,30 @@ public sealed class NamespaceTests(KiviServerFixture server) : IClassFixture<Kiv
         Assert.Equal((403, KvErrorCode.AuthenticationError), (refused.StatusCode, refused.Code));
     }
 
+    [Fact]
+    public async Task A_watch_is_also_server_sent_events_that_resume_from_last_event_id()
+    {
+        var kv = await NamespaceAsync(cache: false);
+        long v1 = await kv.PutAsync("sse/a", "1", cancellationToken: Ct);
+        long v2 = await kv.PutAsync("sse/b", "2", cancellationToken: Ct);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{KiviServerFixture.Namespaces}/{kv.NamespaceId}/changes?prefix=sse/");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        request.Headers.TryAddWithoutValidation("Last-Event-ID", v1.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Ct));
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync(Ct) is { } line)
+        {
+            lines.Add(line);
+            if (line.StartsWith("data: {\"type\":\"change\"", StringComparison.Ordinal)) break;
+        }
+        int data = lines.Count - 1;
+        Assert.Equal(("id: " + v2, "event: change"), (lines[data - 2], lines[data - 1]));
+        using var change = JsonDocument.Parse(lines[data]["data: ".Length..]);
+        Assert.Equal(("sse/b", "put", v2), (change.RootElement.GetProperty("key").GetString(), change.RootElement.GetProperty("kind").GetString(), change.RootElement.GetProperty("version").GetInt64()));
+    }
+
     private sealed class ByteOrder : IComparer<byte[]>
     {
         public static readonly ByteOrder Instance = new();

@@ -102,6 +102,16 @@ public sealed class EdgeTests
         cluster.Gates[0].Stall();
         await Task.Delay(100, TestContext.Current.CancellationToken); // let any line in flight land before the change
         long v2 = await EdgeCluster.PutAsync(cluster.Admin, key, "two");
+        // A strong read is forwarded to the origin: the new version at once, whatever the feed does.
+        var strong = await EdgeCluster.GetAsync(edge, key, "?consistency=strong");
+        Assert.Equal((v2, "two"), (strong.Version, strong.Value));
+        // A conditional write travels through the edge with its headers and is checked at the origin.
+        using (var create = new HttpRequestMessage(HttpMethod.Put, key) { Content = new StringContent("three") })
+        {
+            create.Headers.TryAddWithoutValidation("If-None-Match", "*");
+            using var refused = await edge.SendAsync(create, TestContext.Current.CancellationToken);
+            Assert.Equal(System.Net.HttpStatusCode.PreconditionFailed, refused.StatusCode);
+        }
         var written = DateTime.UtcNow;
         // The stalled feed cannot deliver the change; the 2 s cacheTtl must. Reads stay fresh, not stale-marked.
         await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, key, "?cache_ttl=2")).Version == v2, TimeSpan.FromSeconds(8), "the change within cacheTtl");

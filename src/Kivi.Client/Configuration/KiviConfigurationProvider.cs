@@ -85,22 +85,24 @@ public sealed class KiviConfigurationProvider : ConfigurationProvider, IDisposab
         }
     }
 
+    /// <summary>
+    /// Applies a change to a copy and swaps it in: readers on other threads only ever see a whole
+    /// dictionary (Data is a plain one, read without locks by the configuration root).
+    /// </summary>
     private async Task ApplyAsync(KvChange change, CancellationToken ct)
     {
-        switch (change.Kind)
+        if (change.Kind is not (KvChangeKind.Put or KvChangeKind.Delete or KvChangeKind.Expire))
         {
-            case KvChangeKind.Put:
-                string? text = change.Value is { } inline ? System.Text.Encoding.UTF8.GetString(inline.Span) : await _kv.GetStringAsync(change.Key!, KvReadOptions.StrongRead, ct);
-                if (text is null) Data.Remove(PathOf(change.Key!));
-                else Data[PathOf(change.Key!)] = text;
-                break;
-            case KvChangeKind.Delete or KvChangeKind.Expire:
-                Data.Remove(PathOf(change.Key!));
-                break;
-            default: // reset or namespace dropped: read everything again
-                (Data, _) = await LoadAllAsync(ct);
-                break;
+            (Data, _) = await LoadAllAsync(ct); // reset or namespace dropped: read everything again
+            return;
         }
+        string? text = null;
+        if (change.Kind == KvChangeKind.Put)
+            text = change.Value is { } inline ? System.Text.Encoding.UTF8.GetString(inline.Span) : await _kv.GetStringAsync(change.Key!, KvReadOptions.StrongRead, ct);
+        var next = new Dictionary<string, string?>(Data, StringComparer.OrdinalIgnoreCase);
+        if (text is null) next.Remove(PathOf(change.Key!));
+        else next[PathOf(change.Key!)] = text;
+        Data = next;
     }
 
     private string PathOf(string key)
