@@ -90,7 +90,7 @@ internal sealed class ReadScope : IDisposable
     public void WriteHeaders(HttpResponse response)
     {
         response.Headers[KiviHeaders.Head] = (AsOf ?? _head).ToString(CultureInfo.InvariantCulture);
-        if (Stale is { } stale) response.Headers[KiviHeaders.Stale] = ((long)stale.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        if (Stale is { } stale) response.Headers[KiviHeaders.Stale] = ((long)Math.Ceiling(stale.TotalSeconds)).ToString(CultureInfo.InvariantCulture); // rounded up: a stale answer never says 0
     }
 
     public void Dispose() => Ambient.Value = null;
