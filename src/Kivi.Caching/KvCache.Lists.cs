@@ -27,7 +27,7 @@ public sealed partial class KvCache
         var id = new ListKey(Convert.ToBase64String(prefix), startAfter is null ? "" : Convert.ToBase64String(startAfter), limit);
         if (lists.Pages.TryGetValue(id, out var held) && FeedHealthy && Age(held.Page.KnownAt) <= cacheTtl && !(held.Page.FirstExpiration <= UnixNow))
         {
-            Interlocked.Increment(ref _hits);
+            _hitStripes.Increment();
             return held.Page;
         }
         Interlocked.Increment(ref _misses);

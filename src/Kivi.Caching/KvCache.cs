@@ -54,11 +54,11 @@ public sealed partial class KvCache
     public int Count => _store.Count;
     public long Bytes => _store.Bytes;
     public long Evictions => _store.Evictions;
-    public long Hits => Volatile.Read(ref _hits) + _hitStripes.Sum();
+    public long Hits => _hitStripes.Sum();
     public long Misses => Volatile.Read(ref _misses);
     public long StaleServed => Volatile.Read(ref _stale);
 
-    private long _hits, _misses, _stale;
+    private long _misses, _stale;
 
     // Hits counted by memory reads: one padded slot per thread stripe, plain increments (a rare lost
     // count under a race is acceptable for a statistic; a locked add on one shared line is not, at this rate).
@@ -74,7 +74,7 @@ public sealed partial class KvCache
         var cached = _store.Get(key);
         if (cached is not null && IsFresh(cached, cacheTtl))
         {
-            Interlocked.Increment(ref _hits);
+            _hitStripes.Increment();
             return new CacheRead(cached, null, null);
         }
         Interlocked.Increment(ref _misses);

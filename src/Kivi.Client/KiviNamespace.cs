@@ -87,43 +87,46 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     {
         if (TryHot(key, options) is { } hit)
             return hit.Value is { } value ? new KvEntry(value, hit.Metadata, hit.Expiration, hit.Version) : null;
-        var cacheKey = new CacheKey(NamespaceId, KeyName.ToUtf8(key, _limits));
-        var ttl = CacheTtl(options?.CacheTtl);
         return await Calling(async () =>
         {
-            if (_cache is { } cache && options?.Consistency != KvConsistency.Strong)
+            var (entry, body, stale) = await ReadAsync(key, options, cancellationToken);
+            if (body is not null)
             {
-                var read = await cache.GetAsync(cacheKey, ttl, cancellationToken);
-                if (read.Body is { } body)
-                {
-                    await using (body) return await BufferAsync(body, read.Stale, cancellationToken);
-                }
-                var entry = read.Entry;
-                return entry.Value is { } value ? new KvEntry(value, entry.Metadata, entry.Expiration, entry.Version, read.Stale) : null;
+                await using (body) return await BufferAsync(body, stale, cancellationToken);
             }
-            await using var direct = await _upstream.GetAsync(cacheKey, options?.Consistency == KvConsistency.Strong, options?.CacheTtl, cancellationToken);
-            return direct.Found ? await BufferAsync(direct, null, cancellationToken) : null;
+            return entry?.Value is { } value ? new KvEntry(value, entry.Metadata, entry.Expiration, entry.Version, stale) : null;
         });
     }
 
     public async ValueTask<Stream?> GetStreamAsync(string key, KvReadOptions? options = null, CancellationToken cancellationToken = default)
     {
         if (TryHot(key, options) is { } hit) return hit.Value is { } value ? new MemoryStream(value, writable: false) : null;
-        var cacheKey = new CacheKey(NamespaceId, KeyName.ToUtf8(key, _limits));
-        var ttl = CacheTtl(options?.CacheTtl);
         return await Calling(async () =>
         {
-            UpstreamRead read;
-            if (_cache is { } cache && options?.Consistency != KvConsistency.Strong)
-            {
-                var cached = await cache.GetAsync(cacheKey, ttl, cancellationToken);
-                if (cached.Body is null) return cached.Entry.Value is { } value ? new MemoryStream(value, writable: false) : null;
-                read = cached.Body;
-            }
-            else read = await _upstream.GetAsync(cacheKey, options?.Consistency == KvConsistency.Strong, options?.CacheTtl, cancellationToken);
-            if (!read.Found) return null;
-            return read.Value is { } small ? new MemoryStream(small, writable: false) : read.Body; // the body owns its response
+            var (entry, body, _) = await ReadAsync(key, options, cancellationToken);
+            if (body is null) return entry?.Value is { } value ? new MemoryStream(value, writable: false) : null;
+            return body.Value is { } small ? new MemoryStream(small, writable: false) : body.Body; // the body owns its response
         });
+    }
+
+    /// <summary>
+    /// The read below the hot path: through the cache (an entry, or a found value too large to cache as a
+    /// body), or for a strong read or an uncached binding straight from the server (a body, or nothing).
+    /// </summary>
+    private async Task<(CachedEntry? Entry, UpstreamRead? Body, TimeSpan? Stale)> ReadAsync(string key, KvReadOptions? options, CancellationToken ct)
+    {
+        var cacheKey = new CacheKey(NamespaceId, KeyName.ToUtf8(key, _limits));
+        var ttl = CacheTtl(options?.CacheTtl);
+        bool strong = options?.Consistency == KvConsistency.Strong;
+        if (_cache is { } cache && !strong)
+        {
+            var cached = await cache.GetAsync(cacheKey, ttl, ct);
+            return (cached.Entry, cached.Body, cached.Stale);
+        }
+        var direct = await _upstream.GetAsync(cacheKey, strong, options?.CacheTtl, ct);
+        if (direct.Found) return (null, direct, null);
+        await direct.DisposeAsync();
+        return (null, null, null);
     }
 
     public async Task<IReadOnlyDictionary<string, KvEntry?>> GetManyAsync(IEnumerable<string> keys, KvReadOptions? options = null, CancellationToken cancellationToken = default)
@@ -148,8 +151,9 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
         if (_cache is not { } cache || options is { Consistency: KvConsistency.Strong } || key.Length is 0 or > 512) return null;
         Span<byte> utf8 = stackalloc byte[1536]; // 512 chars of up to 3 UTF-8 bytes; not zeroed
         if (Utf8.FromUtf16(key, utf8, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done || written > _limits.MaxKeyBytes) return null;
-        var ttl = options?.CacheTtl is { } asked && asked >= TimeSpan.FromSeconds(_limits.MinCacheTtlSeconds) ? asked : options?.CacheTtl is null ? _defaultCacheTtl : (TimeSpan?)null;
-        return ttl is { } t ? cache.TryGetFresh(NamespaceId, utf8[..written], t) : null;
+        var ttl = options?.CacheTtl ?? _defaultCacheTtl;
+        if (ttl < TimeSpan.FromSeconds(_limits.MinCacheTtlSeconds)) return null; // refused on the slow path
+        return cache.TryGetFresh(NamespaceId, utf8[..written], ttl);
     }
 
     private TimeSpan CacheTtl(TimeSpan? asked)

@@ -90,12 +90,13 @@ public sealed class KiviDistributedCache : IDistributedCache, IBufferDistributed
         var now = _time.GetUtcNow();
         if (policy.Absolute is { } absolute && absolute <= now) return _kv.DeleteAsync(_prefix + key, token);
         var until = policy.StoreUntil(now);
-        var options = new KvPutOptions { Metadata = (policy with { Until = until }).ToMetadata(), IfVersion = ifVersion };
-        if (until is { } u)
+        var options = new KvPutOptions
         {
-            long ttl = Math.Max(60, (long)Math.Ceiling((u - now).TotalSeconds)); // Workers KV's minimum TTL
-            options = new KvPutOptions { Metadata = options.Metadata, IfVersion = ifVersion, ExpirationTtl = TimeSpan.FromSeconds(ttl) };
-        }
+            Metadata = (policy with { Until = until }).ToMetadata(),
+            IfVersion = ifVersion,
+            // Workers KV's minimum TTL is 60 s; an earlier absolute expiration is enforced on read.
+            ExpirationTtl = until is { } u ? TimeSpan.FromSeconds(Math.Max(60, (long)Math.Ceiling((u - now).TotalSeconds))) : null,
+        };
         return _kv.PutAsync(_prefix + key, value, options, token);
     }
 
