@@ -76,6 +76,20 @@ public sealed class ValueBuffer : IDisposable
         }
     }
 
+    /// <summary>The bytes without copying, when they are held in one piece (always so for values up to 64 KiB).</summary>
+    public bool TryGetContiguous(out ReadOnlyMemory<byte> bytes)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Length == 0) bytes = ReadOnlyMemory<byte>.Empty;
+        else if (_segments.Count == 1) bytes = _segments[0].AsMemory(0, (int)Length);
+        else
+        {
+            bytes = default;
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>The value as one contiguous array (copies unless it is a single wrapped array).</summary>
     public byte[] ToArray()
     {

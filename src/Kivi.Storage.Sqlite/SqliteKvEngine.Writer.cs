@@ -19,7 +19,8 @@ public sealed partial class SqliteKvEngine
     }
 
     private SqliteCommand _begin = null!, _commit = null!, _rollback = null!;
-    private SqliteCommand _upsert = null!, _upsertZero = null!, _delete = null!, _current = null!, _log = null!, _writeHead = null!;
+    private SqliteCommand _upsertZero = null!, _current = null!, _writeHead = null!;
+    private NativeStatement _upsert = null!, _delete = null!, _log = null!;
 
     // The writer's own view of which namespace handles exist, so a put needs no lookup query. Only the
     // writer changes namespaces; after a rollback the view is reloaded from the database.
@@ -30,12 +31,19 @@ public sealed partial class SqliteKvEngine
         _begin = Prepared(c, SqliteSql.BeginImmediate);
         _commit = Prepared(c, SqliteSql.Commit);
         _rollback = Prepared(c, SqliteSql.Rollback);
-        _upsert = Prepared(c, SqliteSql.Upsert, "$ns", "$key", "$metadata", "$expiration", "$version", "$value");
+        _upsert = new NativeStatement(c, SqliteSql.Upsert);
         _upsertZero = Prepared(c, SqliteSql.UpsertZeroBlob, "$ns", "$key", "$metadata", "$expiration", "$version", "$length");
-        _delete = Prepared(c, SqliteSql.Delete, "$ns", "$key");
+        _delete = new NativeStatement(c, SqliteSql.Delete);
         _current = Prepared(c, SqliteSql.CurrentVersion, "$ns", "$key");
-        _log = Prepared(c, SqliteSql.LogChange, "$version", "$ns", "$key", "$kind", "$expiration", "$account");
+        _log = new NativeStatement(c, SqliteSql.LogChange);
         _writeHead = Prepared(c, SqliteSql.WriteHead, "$v");
+    }
+
+    private void DisposeWriterStatements()
+    {
+        _upsert?.Dispose();
+        _delete?.Dispose();
+        _log?.Dispose();
     }
 
     private static SqliteCommand Prepared(SqliteConnection c, string sql, params string[] parameters)
@@ -240,21 +248,25 @@ public sealed partial class SqliteKvEngine
         foreach (var entry in c.Entries)
         {
             long version = ++head;
-            bool large = entry.Value.Length > _options.InlineValueBytes;
-            var cmd = large ? _upsertZero : _upsert;
-            cmd.Parameters[0].Value = c.Namespace.Handle;
-            cmd.Parameters[1].Value = entry.Key;
-            cmd.Parameters[2].Value = (object?)entry.Metadata ?? DBNull.Value;
-            cmd.Parameters[3].Value = (object?)entry.Expiration ?? DBNull.Value;
-            cmd.Parameters[4].Value = version;
-            cmd.Parameters[5].Value = large ? entry.Value.Length : entry.Value.ToArray();
-            if (!large)
+            if (entry.Value.Length <= _options.InlineValueBytes && entry.Value.TryGetContiguous(out var bytes))
             {
-                cmd.ExecuteNonQuery();
+                _upsert.Bind(1, c.Namespace.Handle);
+                _upsert.Bind(2, entry.Key);
+                _upsert.Bind(3, entry.Metadata);
+                _upsert.Bind(4, entry.Expiration);
+                _upsert.Bind(5, version);
+                _upsert.Bind(6, bytes.Span);
+                _upsert.Execute();
             }
             else
             {
-                long rowId = (long)cmd.ExecuteScalar()!;
+                _upsertZero.Parameters[0].Value = c.Namespace.Handle;
+                _upsertZero.Parameters[1].Value = entry.Key;
+                _upsertZero.Parameters[2].Value = (object?)entry.Metadata ?? DBNull.Value;
+                _upsertZero.Parameters[3].Value = (object?)entry.Expiration ?? DBNull.Value;
+                _upsertZero.Parameters[4].Value = version;
+                _upsertZero.Parameters[5].Value = entry.Value.Length;
+                long rowId = (long)_upsertZero.ExecuteScalar()!;
                 // Stream the value into the zero-filled blob, segment by segment: never one 25 MiB copy.
                 using var blob = new SqliteBlob(_writer!, "entries", "value", rowId);
                 foreach (var segment in entry.Value.Segments) blob.Write(segment.Span);
@@ -280,9 +292,9 @@ public sealed partial class SqliteKvEngine
         int changed = 0;
         foreach (var key in c.Keys)
         {
-            _delete.Parameters[0].Value = c.Namespace.Handle;
-            _delete.Parameters[1].Value = key;
-            if (_delete.ExecuteNonQuery() == 0) continue;
+            _delete.Bind(1, c.Namespace.Handle);
+            _delete.Bind(2, key);
+            if (_delete.Execute() == 0) continue;
             LogChange(++head, c.Namespace.AccountId, c.Namespace.Id, key, ChangeKind.Delete, null);
             changed++;
         }
@@ -386,13 +398,14 @@ public sealed partial class SqliteKvEngine
 
     private void LogChange(long version, string account, string ns, byte[]? key, ChangeKind kind, long? expiration)
     {
-        _log.Parameters[5].Value = account;
-        _log.Parameters[0].Value = version;
-        _log.Parameters[1].Value = ns;
-        _log.Parameters[2].Value = (object?)key ?? DBNull.Value;
-        _log.Parameters[3].Value = (int)kind;
-        _log.Parameters[4].Value = (object?)expiration ?? DBNull.Value;
-        _log.ExecuteNonQuery();
+        _log.Bind(1, version);
+        _log.Bind(2, ns);
+        if (key is null) _log.Bind(3, (string?)null);
+        else _log.Bind(3, key);
+        _log.Bind(4, (int)kind);
+        _log.Bind(5, expiration);
+        _log.Bind(6, account);
+        _log.Execute();
     }
 
     private int Exec(string sql, params (string Name, object Value)[] parameters)

@@ -161,6 +161,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         _queue.Writer.TryComplete();
         if (_writerLoop is not null) await _writerLoop;
         if (_syncerLoop is not null) await _syncerLoop;
+        DisposeWriterStatements();
         _writer?.Dispose();
         _readers.Dispose();
         _wal?.Dispose();

@@ -98,7 +98,7 @@ internal static class SqliteSql
     public const string Rollback = "ROLLBACK;";
     public const string LoadNamespaceHandles = "SELECT handle FROM namespaces;";
     public const string Upsert = """
-        INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES ($ns, $key, $metadata, $expiration, $version, $value)
+        INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
         ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;
         """;
     public const string UpsertZeroBlob = """
@@ -106,9 +106,9 @@ internal static class SqliteSql
         ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value
         RETURNING rowid;
         """;
-    public const string Delete = "DELETE FROM entries WHERE ns = $ns AND key = $key;";
+    public const string Delete = "DELETE FROM entries WHERE ns = ?1 AND key = ?2;";
     public const string CurrentVersion = "SELECT version, expiration FROM entries WHERE ns = $ns AND key = $key;";
-    public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration, account_id) VALUES ($version, $ns, $key, $kind, $expiration, $account);";
+    public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6);";
     public const string InsertAccount = "INSERT OR IGNORE INTO accounts (id, name) VALUES ($id, $name);";
     public const string CountNamespaces = "SELECT count(*) FROM namespaces WHERE account_id = $a;";
     public const string TitleTaken = "SELECT 1 FROM namespaces WHERE account_id = $a AND title = $t AND id <> $id;";
