@@ -53,6 +53,8 @@ public static class KvErrors
     public static KvException NamespaceNotFound() => new(404, KvErrorCode.NamespaceNotFound, "namespace not found");
     public static KvException NamespaceTitleExists() => new(400, KvErrorCode.NamespaceTitleExists, "A namespace with this account ID and title already exists");
     public static KvException NamespaceTitleInvalid(int max) => new(400, KvErrorCode.InvalidNamespace, $"A namespace title must be 1 to {N(max)} characters.");
+    public static KvException NamespaceIdInvalid(string id) => new(400, KvErrorCode.InvalidNamespace, $"A namespace id must be 32 lowercase hexadecimal digits, not \"{id}\".");
+    public static KvException NamespaceIdExists(string id) => new(400, KvErrorCode.InvalidNamespace, $"A namespace with id {id} already exists.");
     public static KvException NamespaceLimitReached(int max) => new(400, KvErrorCode.InvalidNamespace, $"The account has reached its limit of {N(max)} namespaces.");
     public static KvException AccountNotFound(string id) => new(404, KvErrorCode.NoRoute, $"Could not route to account {id}, perhaps your object identifier is invalid?");
 

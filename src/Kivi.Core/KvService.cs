@@ -34,14 +34,17 @@ public sealed class KvService
     public async ValueTask<KvNamespace> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
         await _engine.GetNamespaceAsync(accountId, namespaceId, cancellationToken) ?? throw KvErrors.NamespaceNotFound();
 
-    public async Task<KvNamespace> CreateNamespaceAsync(string accountId, string? title, CancellationToken cancellationToken)
+    /// <summary>Creates a namespace with a new id, or with <paramref name="id"/> when given (a restore keeps ids that Workers are bound to).</summary>
+    public async Task<KvNamespace> CreateNamespaceAsync(string accountId, string? title, CancellationToken cancellationToken, string? id = null)
     {
         string checkedTitle = CheckTitle(title);
+        if (id is not null && !IsNamespaceId(id)) throw KvErrors.NamespaceIdInvalid(id);
         await EnsureAccountExistsAsync(accountId, cancellationToken);
-        var result = await _engine.WriteAsync(new CreateNamespace(accountId, Guid.NewGuid().ToString("N"), checkedTitle, Limits.MaxNamespacesPerAccount));
+        var result = await _engine.WriteAsync(new CreateNamespace(accountId, id ?? Guid.NewGuid().ToString("N"), checkedTitle, Limits.MaxNamespacesPerAccount));
         return result.Status switch
         {
             WriteStatus.Ok => result.Namespace!,
+            WriteStatus.NamespaceIdExists => throw KvErrors.NamespaceIdExists(id!),
             WriteStatus.TitleExists => throw KvErrors.NamespaceTitleExists(),
             WriteStatus.NamespaceLimitReached => throw KvErrors.NamespaceLimitReached(Limits.MaxNamespacesPerAccount),
             _ => throw Unexpected(result.Status),
@@ -84,6 +87,8 @@ public sealed class KvService
         var shown = all.Items.Where(visible).ToArray();
         return new NamespacePage(shown.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), shown.Length);
     }
+
+    private static bool IsNamespaceId(string id) => id.Length == 32 && id.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     private string CheckTitle(string? title)
     {

@@ -6,4 +6,7 @@ namespace Kivi.Protocol;
 public sealed class NamespaceTitleRequest
 {
     [JsonPropertyName("title")] public string? Title { get; set; }
+
+    /// <summary>Kivi's addition, for restoring a namespace under its old id: 32 lowercase hex digits. Cloudflare ignores it.</summary>
+    [JsonPropertyName("id")] public string? Id { get; set; }
 }

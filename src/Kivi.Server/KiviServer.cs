@@ -189,13 +189,19 @@ public static class KiviServer
             TokenEndpoints.Map(api);
             Feed.ChangeFeedEndpoint.Map(api);
             Feed.ReplicationEndpoints.Map(api);
+            ExportEndpoints.MapSnapshot(api);
         }
         else Edge.EdgeFeedEndpoint.Map(api);
         var namespaces = api.MapGroup("/accounts/{account_id}/storage/kv/namespaces");
         NamespaceEndpoints.Map(namespaces);
         ValueEndpoints.Map(namespaces);
         BulkEndpoints.Map(namespaces);
-        if (edge is null) Feed.ChangeFeedEndpoint.MapWatch(namespaces); // an edge forwards a watch to its upstream
+        if (edge is null)
+        {
+            // An edge forwards these to its upstream.
+            Feed.ChangeFeedEndpoint.MapWatch(namespaces);
+            ExportEndpoints.MapExport(namespaces);
+        }
     }
 
     /// <summary>Maps --data, KIVI_DATA and the like onto the "Kivi" configuration section; the command line wins.</summary>

@@ -13,8 +13,14 @@ namespace Kivi.Server;
 /// </summary>
 internal static partial class LocalCluster
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>
+    /// Runs the cluster until Ctrl-C. Each node is this program started again: <paramref name="nodeVerb"/>
+    /// (e.g. <c>serve</c> for the kivi tool) precedes the node's options, after the assembly when run as
+    /// <c>dotnet x.dll</c>.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, System.Reflection.Assembly? program = null, params string[] nodeVerb)
     {
+        var launcher = NodeLauncher.Of(program ?? typeof(LocalCluster).Assembly, nodeVerb);
         int edges = 2, port = 8787;
         string data = ".kivi-cluster";
         var extra = new List<string>();
@@ -39,12 +45,12 @@ internal static partial class LocalCluster
             string adminToken = "kivi_cluster_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
             string tokenFile = Path.Combine(data, "admin-token");
             if (File.Exists(tokenFile)) adminToken = File.ReadAllText(tokenFile).Trim();
-            var origin = await Node.StartAsync("origin", Path.Combine(data, "origin.log"),
+            var origin = await Node.StartAsync(launcher, "origin", Path.Combine(data, "origin.log"),
                 ["--urls", Url(port), "--data", data, "--admin-token", adminToken, "--role", "origin", .. extra], stop.Token);
             nodes.Add(origin);
             if (!File.Exists(tokenFile)) await File.WriteAllTextAsync(tokenFile, adminToken + "\n", stop.Token);
             string replication = await IssueReplicationTokenAsync(origin.Url, adminToken, stop.Token);
-            var starting = Enumerable.Range(1, edges).Select(i => Node.StartAsync($"edge-{i}", Path.Combine(data, $"edge-{i}.log"),
+            var starting = Enumerable.Range(1, edges).Select(i => Node.StartAsync(launcher, $"edge-{i}", Path.Combine(data, $"edge-{i}.log"),
                 ["--urls", Url(port == 0 ? 0 : port + i), "--role", "edge", "--upstream", origin.Url.ToString(), "--upstream-token", replication, .. extra], stop.Token));
             nodes.AddRange(await Task.WhenAll(starting));
             Console.WriteLine($"origin {origin.Url}");
@@ -93,6 +99,17 @@ internal static partial class LocalCluster
         return issued.RootElement.GetProperty("result").GetProperty("value").GetString()!;
     }
 
+    /// <summary>How to start this same program again: the host, then the assembly when the host is dotnet, then the verb.</summary>
+    private sealed record NodeLauncher(string FileName, string[] Prefix)
+    {
+        public static NodeLauncher Of(System.Reflection.Assembly program, string[] verb)
+        {
+            string host = Environment.ProcessPath!;
+            bool viaDotnet = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+            return new NodeLauncher(host, viaDotnet ? [program.Location, .. verb] : verb);
+        }
+    }
+
     /// <summary>One node: this same program, run again with a role, its output in a log file.</summary>
     private sealed partial class Node : IDisposable
     {
@@ -101,22 +118,18 @@ internal static partial class LocalCluster
         private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        private Node(string name, string logPath, IEnumerable<string> args)
+        private Node(NodeLauncher launcher, string name, string logPath, IEnumerable<string> args)
         {
             Name = name;
             LogPath = logPath;
             _log = new StreamWriter(logPath, append: false) { AutoFlush = true };
-            // Started as `dotnet Kivi.Server.dll` or as the apphost (dotnet run); either way, the same again.
-            string host = Environment.ProcessPath!;
-            bool viaDotnet = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
-            var start = new ProcessStartInfo(host)
+            var start = new ProcessStartInfo(launcher.FileName)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            if (viaDotnet) start.ArgumentList.Add(typeof(LocalCluster).Assembly.Location);
-            foreach (var arg in args) start.ArgumentList.Add(arg);
+            foreach (var arg in launcher.Prefix.Concat(args)) start.ArgumentList.Add(arg);
             // The node's address is read from this line, whatever log level the caller chose.
             start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
             _process = new Process { StartInfo = start, EnableRaisingEvents = true };
@@ -134,9 +147,9 @@ internal static partial class LocalCluster
         public Uri Url { get; private set; } = null!;
         public Task Exited => _exited.Task;
 
-        public static async Task<Node> StartAsync(string name, string logPath, IEnumerable<string> args, CancellationToken ct)
+        public static async Task<Node> StartAsync(NodeLauncher launcher, string name, string logPath, IEnumerable<string> args, CancellationToken ct)
         {
-            var node = new Node(name, logPath, args);
+            var node = new Node(launcher, name, logPath, args);
             node._process.Start();
             node._process.BeginOutputReadLine();
             node._process.BeginErrorReadLine();

@@ -99,6 +99,9 @@ public sealed partial class SqliteKvEngine
         }
     }
 
+    public ValueTask<IKvSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IKvSnapshot>(SqliteSnapshot.Open(_connectionString));
+
     public ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken)
     {
         var session = _readers.Rent();

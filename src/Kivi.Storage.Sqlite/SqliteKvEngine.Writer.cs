@@ -307,6 +307,8 @@ public sealed partial class SqliteKvEngine
             return (WriteResult.Failed(WriteStatus.NamespaceLimitReached, head), null);
         if (Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null)
             return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
+        if (Exec<long?>(SqliteSql.NamespaceIdTaken, ("$id", c.NamespaceId)) is not null)
+            return (WriteResult.Failed(WriteStatus.NamespaceIdExists, head), null);
         long handle = Exec<long>(SqliteSql.InsertNamespace, ("$id", c.NamespaceId), ("$a", c.AccountId), ("$t", c.Title));
         _liveNamespaces.Add(handle);
         var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title);

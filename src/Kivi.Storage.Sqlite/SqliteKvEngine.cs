@@ -174,13 +174,13 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         return command;
     }
 
-    private static void Exec(SqliteConnection connection, string sql)
+    internal static void Exec(SqliteConnection connection, string sql)
     {
         using var command = Command(connection, sql);
         command.ExecuteNonQuery();
     }
 
-    private static object? Scalar(SqliteConnection connection, string sql)
+    internal static object? Scalar(SqliteConnection connection, string sql)
     {
         using var command = Command(connection, sql);
         return command.ExecuteScalar();

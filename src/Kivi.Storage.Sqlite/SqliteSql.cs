@@ -90,6 +90,13 @@ internal static class SqliteSql
         """;
     public const string ReadChanges = "SELECT version, ns, key, kind, expiration, account_id FROM changes WHERE version > $after ORDER BY version LIMIT $limit;";
     public const string OldestChange = "SELECT min(version) FROM changes;";
+    public const string SnapshotAccounts = "SELECT id, name FROM accounts ORDER BY id;";
+    public const string SnapshotNamespaces = "SELECT handle, id, account_id, title FROM namespaces WHERE account_id = $a ORDER BY id;";
+    public const string SnapshotEntries = """
+        SELECT key, value, metadata, expiration, version FROM entries
+        WHERE ns = $ns AND ($after IS NULL OR key > $after) AND (expiration IS NULL OR expiration > $now)
+        ORDER BY key;
+        """;
     public const string Begin = "BEGIN;";
     public const string Commit = "COMMIT;";
 
@@ -112,6 +119,7 @@ internal static class SqliteSql
     public const string InsertAccount = "INSERT OR IGNORE INTO accounts (id, name) VALUES ($id, $name);";
     public const string CountNamespaces = "SELECT count(*) FROM namespaces WHERE account_id = $a;";
     public const string TitleTaken = "SELECT 1 FROM namespaces WHERE account_id = $a AND title = $t AND id <> $id;";
+    public const string NamespaceIdTaken = "SELECT 1 FROM namespaces WHERE id = $id;";
     public const string FindNamespace = "SELECT handle FROM namespaces WHERE account_id = $a AND id = $id;";
     public const string InsertNamespace = "INSERT INTO namespaces (id, account_id, title) VALUES ($id, $a, $t) RETURNING handle;";
     public const string RenameNamespace = "UPDATE namespaces SET title = $t WHERE handle = $h;";

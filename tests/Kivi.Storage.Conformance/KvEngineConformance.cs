@@ -468,6 +468,57 @@ public abstract class KvEngineConformance : IAsyncLifetime
         Assert.Equal("Total size of request exceeds the limit of 2MB", e.Message);
     }
 
+    // ---- snapshots (export and backup) ----
+
+    [Fact]
+    public async Task A_snapshot_sees_the_store_as_it_was_when_opened()
+    {
+        long a = await Put("a", "one");
+        await Put("b", "two");
+        await using var snapshot = await Engine.OpenSnapshotAsync(CancellationToken.None);
+        Assert.Equal(Engine.HeadVersion, snapshot.Version);
+        await Put("a", "changed");
+        await Kv.DeleteAsync(Ns, "b");
+        await Put("c", "new");
+        var other = await Kv.CreateNamespaceAsync(Account, "created later", CancellationToken.None);
+
+        var entries = await ReadAll(snapshot, Ns);
+        Assert.Equal(["a", "b"], entries.Select(e => Encoding.UTF8.GetString(e.Key)));
+        Assert.Equal("one", Encoding.UTF8.GetString(entries[0].Value));
+        Assert.Equal(a, entries[0].Version);
+        Assert.DoesNotContain(await snapshot.ListNamespacesAsync(Account, CancellationToken.None), n => n.Id == other.Id);
+    }
+
+    [Fact]
+    public async Task A_snapshot_reads_every_live_entry_exactly_in_key_order()
+    {
+        var binary = Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7)).ToArray(); // larger than any inline threshold
+        await Kv.PutAsync(Ns, new PutRequest("bin", ValueBuffer.FromBytes(binary), MetadataJson: "{\"m\":1}"u8.ToArray()));
+        await Put("é", "accent");
+        await Put("z", "last", expiration: (Now + 3600).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Put("gone", "soon", ttl: "60");
+        Clock.Advance(TimeSpan.FromSeconds(61));
+        await using var snapshot = await Engine.OpenSnapshotAsync(CancellationToken.None);
+
+        Assert.Contains(await snapshot.ListAccountsAsync(CancellationToken.None), x => x.Id == Account && x.Name == "test");
+        var ns = Assert.Single(await snapshot.ListNamespacesAsync(Account, CancellationToken.None));
+        Assert.Equal((Ns.Id, "conformance"), (ns.Id, ns.Title));
+        var entries = await ReadAll(snapshot, ns);
+        Assert.Equal(["bin", "z", "é"], entries.Select(e => Encoding.UTF8.GetString(e.Key))); // UTF-8 byte order; the expired key is gone
+        Assert.Equal(binary, entries[0].Value);
+        Assert.Equal("{\"m\":1}", entries[0].Metadata);
+        Assert.Equal(Now - 61 + 3600, entries[1].Expiration);
+        var rest = await ReadAll(snapshot, ns, startAfter: "bin"u8.ToArray());
+        Assert.Equal(["z", "é"], rest.Select(e => Encoding.UTF8.GetString(e.Key)));
+    }
+
+    private async Task<List<StoredEntry>> ReadAll(IKvSnapshot snapshot, KvNamespace ns, byte[]? startAfter = null)
+    {
+        var entries = new List<StoredEntry>();
+        await foreach (var entry in snapshot.ReadEntriesAsync(ns, startAfter, Now, CancellationToken.None)) entries.Add(entry);
+        return entries;
+    }
+
     // ---- namespaces and the change log ----
 
     [Fact]

@@ -87,10 +87,13 @@ public sealed class TokenService(IKvEngine engine, KvService kv, TimeProvider ti
         (await engine.ListTokensAsync(accountId, cancellationToken)).FirstOrDefault(t => t.Id == tokenId) ?? throw KvErrors.TokenNotFound();
 
     /// <summary>Creates an account (root only; checked by the caller of this method).</summary>
-    public async Task<string> CreateAccountAsync(string? name)
+    /// <summary>Creates an account with a new id, or ensures the one with <paramref name="id"/> exists (a restore keeps account ids).</summary>
+    public async Task<string> CreateAccountAsync(string? name, string? id = null)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 120) throw KvErrors.AccountNameInvalid();
-        string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        if (id is not null && (id.Length != 32 || !id.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')))
+            throw KvErrors.InvalidRequest($"An account id must be 32 lowercase hexadecimal digits, not \"{id}\".");
+        id ??= Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         await engine.WriteAsync(new EnsureAccount(id, name));
         return id;
     }

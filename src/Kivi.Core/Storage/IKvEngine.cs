@@ -41,6 +41,9 @@ public interface IKvEngine : IAsyncDisposable
     /// <summary>Lists live entries whose key starts with <paramref name="prefix"/>, after <paramref name="startAfter"/>, in byte order.</summary>
     ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken);
 
+    /// <summary>Opens a consistent read-only view of the whole store, for export and backup while it keeps serving.</summary>
+    ValueTask<IKvSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken);
+
     /// <summary>Commits a change durably (fsync) before completing; not cancellable once submitted.</summary>
     Task<WriteResult> WriteAsync(WriteCommand command);
 

@@ -9,4 +9,5 @@ public enum WriteStatus
     NamespaceLimitReached,
     TokenNotFound,
     PreconditionFailed,
+    NamespaceIdExists,
 }

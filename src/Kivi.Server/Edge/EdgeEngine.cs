@@ -148,6 +148,7 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
     public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken) => throw Forwarded();
     public Task<WriteResult> WriteAsync(WriteCommand command) => throw Forwarded();
     public ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken) => throw Forwarded();
+    public ValueTask<IKvSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) => throw Forwarded();
 
     private static NotSupportedException Forwarded() => new("An edge forwards this upstream; it never reaches the edge's engine.");
 

@@ -41,6 +41,7 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
     public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken) =>
         store.ListNamespacesAsync(accountId, order, descending, skip, take, cancellationToken);
     public ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken) => store.ReadChangesAsync(afterVersion, limit, cancellationToken);
+    public ValueTask<IKvSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) => store.OpenSnapshotAsync(cancellationToken);
 
     public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {

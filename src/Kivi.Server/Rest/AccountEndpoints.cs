@@ -64,7 +64,7 @@ internal static class AccountEndpoints
     {
         context.Require(c => c.CanCreateAccounts);
         var body = await RequestBody.ReadJsonAsync(context, 16 * 1024, _ => KvErrors.InvalidRequest("The request body exceeds 16384 bytes."), TokenJsonContext.Default.AccountRequest);
-        string id = await tokens.CreateAccountAsync(body.Name);
+        string id = await tokens.CreateAccountAsync(body.Name, body.Id);
         await Envelope.OkAsync(context, w =>
         {
             w.WriteStartObject();
@@ -78,6 +78,9 @@ internal static class AccountEndpoints
     internal sealed class AccountRequest
     {
         [System.Text.Json.Serialization.JsonPropertyName("name")] public string? Name { get; set; }
+
+        /// <summary>Kivi's addition for restores: the id to create (or keep) instead of a new one.</summary>
+        [System.Text.Json.Serialization.JsonPropertyName("id")] public string? Id { get; set; }
     }
 
     private static Task VerifyAsync(HttpContext context) => Envelope.OkAsync(context, w =>

@@ -68,7 +68,7 @@ internal static class NamespaceEndpoints
     {
         context.Require(c => c.CanManageAccount(account_id));
         var body = await ReadTitleAsync(context);
-        var ns = await kv.CreateNamespaceAsync(account_id, body.Title, context.RequestAborted);
+        var ns = await kv.CreateNamespaceAsync(account_id, body.Title, context.RequestAborted, body.Id);
         await Envelope.OkAsync(context, w => Write(w, ns));
     }
 

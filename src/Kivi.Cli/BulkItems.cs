@@ -1,0 +1,226 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using Kivi.Core;
+using Kivi.Protocol;
+
+namespace Kivi.Cli;
+
+/// <summary>What checking one bulk-write item found.</summary>
+internal readonly record struct ItemCheck(string? Key, string? Error, bool Skip)
+{
+    public bool Ok => Error is null && !Skip;
+}
+
+/// <summary>
+/// Checks bulk-write items (<c>{key, value, base64?, expiration?, expiration_ttl?, metadata?}</c>, the
+/// shape of Cloudflare's bulk write, wrangler's bulk files and Kivi's exports) by the server's own rules
+/// and texts, so that a file is refused before anything of it is written.
+/// </summary>
+internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring)
+{
+    /// <summary>Entries expiring sooner than this after now are skipped by an import: the server would refuse them (its minimum TTL) or they would expire while the import runs.</summary>
+    public const int ExpiringMarginSeconds = 120;
+
+    private static readonly string[] Fields = ["key", "value", "base64", "expiration", "expiration_ttl", "metadata"];
+
+    public ItemCheck Check(ReadOnlySpan<byte> json)
+    {
+        string? key = null;
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return new(null, "expected an object with \"key\" and \"value\"", false);
+            string? value = null, expiration = null, ttl = null;
+            bool base64 = false, hasValue = false;
+            int valueBytes = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string name = reader.GetString()!;
+                if (!reader.Read()) break;
+                switch (name)
+                {
+                    case "key":
+                        if (reader.TokenType != JsonTokenType.String) return new(null, "\"key\" must be a string", false);
+                        key = reader.GetString();
+                        break;
+                    case "value":
+                        if (reader.TokenType != JsonTokenType.String) return new(key, "\"value\" must be a string", false);
+                        hasValue = true;
+                        if (reader.ValueIsEscaped || reader.HasValueSequence) value = reader.GetString();
+                        else valueBytes = reader.ValueSpan.Length; // text as is: its UTF-8 length is its span's
+                        if (value is not null) valueBytes = Encoding.UTF8.GetByteCount(value);
+                        if (base64) value ??= reader.GetString();
+                        break;
+                    case "base64":
+                        if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False)) return new(key, "\"base64\" must be true or false", false);
+                        base64 = reader.GetBoolean();
+                        break;
+                    case "expiration":
+                        if (reader.TokenType != JsonTokenType.Number) return new(key, "\"expiration\" must be a number (seconds since the epoch)", false);
+                        expiration = Encoding.UTF8.GetString(reader.ValueSpan);
+                        break;
+                    case "expiration_ttl":
+                        if (reader.TokenType != JsonTokenType.Number) return new(key, "\"expiration_ttl\" must be a number of seconds", false);
+                        ttl = Encoding.UTF8.GetString(reader.ValueSpan);
+                        break;
+                    case "metadata":
+                        int start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        Metadata.Normalize(json[start..(int)reader.BytesConsumed], limits); // refuses over 1 KiB with the server's text
+                        break;
+                    default:
+                        return new(key, $"unknown field \"{name}\" (an item may have {string.Join(", ", Fields)})", false);
+                }
+            }
+            if (key is null) return new(null, "\"key\" is required", false);
+            KeyName.ToUtf8(key, limits);
+            if (!hasValue) return new(key, "\"value\" is required and must be a string", false);
+            if (base64)
+            {
+                if (value is null) return new(key, "\"value\" must be a string", false);
+                var bytes = Encoding.ASCII.GetBytes(value);
+                if (Base64.IsValid(bytes, out int decoded)) valueBytes = decoded;
+                else return new(key, "\"value\" is marked base64 but is not valid base64", false);
+            }
+            if (valueBytes > limits.MaxValueBytes) throw KvErrors.ValueTooLarge(valueBytes, limits.MaxValueBytes);
+            if (skipExpiring && ttl is null && expiration is not null && long.TryParse(expiration, out long at) && at < now + ExpiringMarginSeconds)
+                return new(key, null, true);
+            Expiration.Resolve(expiration, ttl, now, limits);
+            return new(key, null, false);
+        }
+        catch (KvException e)
+        {
+            return new(key, e.Message, false);
+        }
+        catch (JsonException e)
+        {
+            return new(key, $"invalid JSON ({e.Message})", false);
+        }
+    }
+}
+
+/// <summary>The lines of a file, read in large blocks: one line at a time in memory (plus the block).</summary>
+internal static class Lines
+{
+    public static async IAsyncEnumerable<(long Number, ReadOnlyMemory<byte> Line)> ReadAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        var buffer = new byte[1 << 20];
+        int filled = 0;
+        long number = 0;
+        while (true)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
+            int read = await file.ReadAsync(buffer.AsMemory(filled), ct);
+            filled += read;
+            int start = 0;
+            while (true)
+            {
+                int newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                if (newline < 0) break;
+                number++;
+                var line = buffer.AsMemory(start, newline);
+                if (line.Length > 0 && line.Span[^1] == '\r') line = line[..^1];
+                yield return (number, line);
+                start += newline + 1;
+            }
+            if (read == 0)
+            {
+                if (start < filled) yield return (++number, buffer.AsMemory(start, filled - start));
+                yield break;
+            }
+            buffer.AsSpan(start, filled - start).CopyTo(buffer);
+            filled -= start;
+        }
+    }
+
+    public static bool IsBlank(ReadOnlySpan<byte> line) => line.Trim(" \t\r"u8).IsEmpty;
+}
+
+/// <summary>
+/// Bulk writes of raw items, cut into requests within the API's limits (10,000 items, 100 MB) and sent a
+/// few at a time. Each item carries a position (its line or index); <see cref="WrittenThrough"/> is the
+/// position up to which every item is known written, for resuming.
+/// </summary>
+internal sealed class BulkWriter(KiviApi api, string namespaceId, int concurrency, Action<int, long> written, CancellationToken ct) : IAsyncDisposable
+{
+    private const int MaxItems = 10_000;
+    private const long MaxBody = 95_000_000; // under the 100 MB limit, with room for the brackets
+
+    private readonly ArrayBufferWriter<byte> _body = new(1 << 20);
+    private readonly List<Task> _inFlight = [];
+    private readonly SortedDictionary<long, long> _done = []; // batch number -> its last position, until the batches before it finish
+    private readonly Lock _lock = new();
+    private int _items;
+    private long _lastPosition = -1, _nextBatch, _nextToComplete;
+
+    /// <summary>Every item at or before this position is known written (-1: none yet).</summary>
+    public long WrittenThrough { get; private set; } = -1;
+
+    /// <summary>Adds an item (its JSON, exactly as read); sends a request when the batch is full.</summary>
+    public async Task AddAsync(ReadOnlyMemory<byte> item, long position)
+    {
+        if (_items > 0 && (_items == MaxItems || _body.WrittenCount + item.Length + 2 > MaxBody)) await FlushAsync();
+        _body.Write(_items == 0 ? "["u8 : ","u8);
+        _body.Write(item.Span);
+        _items++;
+        _lastPosition = position;
+    }
+
+    /// <summary>Sends what is batched and waits for every request.</summary>
+    public async Task CompleteAsync()
+    {
+        await FlushAsync();
+        await Task.WhenAll(_inFlight);
+    }
+
+    private async Task FlushAsync()
+    {
+        if (_items == 0) return;
+        _body.Write("]"u8);
+        var content = new ByteArrayContent(_body.WrittenSpan.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        int count = _items;
+        long batch = _nextBatch++, last = _lastPosition;
+        _body.Clear();
+        _items = 0;
+        while (_inFlight.Count >= concurrency)
+        {
+            var finished = await Task.WhenAny(_inFlight);
+            _inFlight.Remove(finished);
+            await finished; // a failed request stops the run here
+        }
+        string path = $"{await api.NamespacesPathAsync(ct)}/{namespaceId}/bulk";
+        _inFlight.Add(SendAsync(path, content, batch, last, count));
+    }
+
+    private async Task SendAsync(string path, HttpContent content, long batch, long last, int count)
+    {
+        using (content) await api.SendAsync(HttpMethod.Put, path, content, ct);
+        lock (_lock)
+        {
+            _done[batch] = last;
+            while (_done.Remove(_nextToComplete, out long through))
+            {
+                WrittenThrough = through;
+                _nextToComplete++;
+            }
+            written(count, WrittenThrough);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_inFlight);
+        }
+        catch (Exception e) when (e is KvException or CliException or HttpRequestException or OperationCanceledException or IOException)
+        {
+            // reported by the call that saw it first
+        }
+    }
+}

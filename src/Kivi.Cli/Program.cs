@@ -1,0 +1,3 @@
+using Kivi.Cli;
+
+return await KiviCli.RunAsync(args, CliConsole.FromProcess());
