@@ -35,7 +35,7 @@ internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring
                 return new(null, "expected an object with \"key\" and \"value\"", false);
             string? value = null, expiration = null, ttl = null;
             bool base64 = false, hasValue = false;
-            int valueBytes = 0;
+            int valueBytes = 0, valueStart = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 string name = reader.GetString()!;
@@ -49,10 +49,17 @@ internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring
                     case "value":
                         if (reader.TokenType != JsonTokenType.String) return new(key, "\"value\" must be a string", false);
                         hasValue = true;
-                        if (reader.ValueIsEscaped || reader.HasValueSequence) value = reader.GetString();
-                        else valueBytes = reader.ValueSpan.Length; // text as is: its UTF-8 length is its span's
-                        if (value is not null) valueBytes = Encoding.UTF8.GetByteCount(value);
-                        if (base64) value ??= reader.GetString();
+                        if (reader.ValueIsEscaped || reader.HasValueSequence)
+                        {
+                            value = reader.GetString()!;
+                            valueBytes = Encoding.UTF8.GetByteCount(value);
+                        }
+                        else
+                        {
+                            value = null; // as is in the line: its UTF-8 length is its span's
+                            valueStart = (int)reader.TokenStartIndex + 1;
+                            valueBytes = reader.ValueSpan.Length;
+                        }
                         break;
                     case "base64":
                         if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False)) return new(key, "\"base64\" must be true or false", false);
@@ -80,9 +87,8 @@ internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring
             if (!hasValue) return new(key, "\"value\" is required and must be a string", false);
             if (base64)
             {
-                if (value is null) return new(key, "\"value\" must be a string", false);
-                var bytes = Encoding.ASCII.GetBytes(value);
-                if (Base64.IsValid(bytes, out int decoded)) valueBytes = decoded;
+                var text = value is null ? json.Slice(valueStart, valueBytes) : Encoding.UTF8.GetBytes(value);
+                if (Base64.IsValid(text, out int decoded)) valueBytes = decoded;
                 else return new(key, "\"value\" is marked base64 but is not valid base64", false);
             }
             if (valueBytes > limits.MaxValueBytes) throw KvErrors.ValueTooLarge(valueBytes, limits.MaxValueBytes);

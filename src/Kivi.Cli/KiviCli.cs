@@ -108,8 +108,7 @@ internal sealed class Globals(CliConsole console)
 
     private static (int Code, string? Hint) Classify(KvException e) => e.StatusCode switch
     {
-        401 => (ExitCodes.Denied, "The token was not accepted: check --token, KIVI_TOKEN or the profile."),
-        403 => (ExitCodes.Denied, "The token may not do this: use one with more permissions (an account admin token for namespaces, the admin token for snapshots)."),
+        401 or 403 => (ExitCodes.Denied, "The token was not accepted, or may not do this: check --token, KIVI_TOKEN or the profile; namespaces need an account admin token, snapshots the admin token."),
         404 => (ExitCodes.NotFound, null),
         412 or 409 => (ExitCodes.Conflict, null),
         _ when e.Code == (int)KvErrorCode.NamespaceTitleExists => (ExitCodes.Conflict, "Choose another title, or rename the existing namespace."),
