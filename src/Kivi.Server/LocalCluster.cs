@@ -18,9 +18,9 @@ internal static partial class LocalCluster
     /// (e.g. <c>serve</c> for the kivi tool) precedes the node's options, after the assembly when run as
     /// <c>dotnet x.dll</c>.
     /// </summary>
-    public static async Task<int> RunAsync(string[] args, System.Reflection.Assembly? program = null, params string[] nodeVerb)
+    public static async Task<int> RunAsync(string[] args, System.Reflection.Assembly? program = null, string[]? nodeVerb = null, CancellationToken cancellationToken = default)
     {
-        var launcher = NodeLauncher.Of(program ?? typeof(LocalCluster).Assembly, nodeVerb);
+        var launcher = NodeLauncher.Of(program ?? typeof(LocalCluster).Assembly, nodeVerb ?? []);
         int edges = 2, port = 8787;
         string data = ".kivi-cluster";
         var extra = new List<string>();
@@ -37,7 +37,7 @@ internal static partial class LocalCluster
         data = Path.GetFullPath(data);
         Directory.CreateDirectory(data);
         var nodes = new List<Node>();
-        using var stop = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken); // the host's Ctrl-C, when it has its own handler
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         try
@@ -78,7 +78,7 @@ internal static partial class LocalCluster
             foreach (var node in nodes) node.Stop();
             foreach (var node in nodes)
             {
-                await node.Exited.WaitAsync(TimeSpan.FromSeconds(15)).ContinueWith(_ => { }, TaskScheduler.Default);
+                await node.Exited.WaitAsync(TimeSpan.FromSeconds(15), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
                 node.Dispose();
             }
         }

@@ -43,7 +43,7 @@ internal static class ServeCommands
             int count = r.GetValue(edges);
             if (count is < 0 or > 64) throw new CliException(ExitCodes.Usage, $"--edges must be from 0 to 64, not {count}.");
             string[] args = ["--edges", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. ServerArgs(r, g)];
-            return await LocalCluster.RunAsync(args, typeof(KiviCli).Assembly, "serve");
+            return await LocalCluster.RunAsync(args, typeof(KiviCli).Assembly, ["serve"], ct);
         });
         return new Command("cluster", "A local origin with edges, for trying the edge tier") { up };
     }
