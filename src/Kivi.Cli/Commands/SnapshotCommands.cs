@@ -27,17 +27,7 @@ internal static class SnapshotCommands
             await using (var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             await using (var body = await response.Content.ReadAsStreamAsync(ct))
             {
-                await o.ProgressAsync("snapshot", null, async advance =>
-                {
-                    var buffer = new byte[1 << 16];
-                    int read;
-                    while ((read = await body.ReadAsync(buffer, ct)) > 0)
-                    {
-                        await output.WriteAsync(buffer.AsMemory(0, read), ct);
-                        advance(buffer.AsSpan(0, read).Count((byte)'\n'));
-                    }
-                    return 0;
-                });
+                await o.ProgressAsync("snapshot", null, advance => TransferCommands.CopyLinesAsync(body, output, advance, ct));
                 output.Flush(flushToDisk: true);
             }
             end = LastLine(partial)?["end"];

@@ -41,20 +41,7 @@ internal static class TransferCommands
                 using var request = new HttpRequestMessage(HttpMethod.Get, $"{await api.NamespacesPathAsync(ct)}/{target.Id}/export{query}");
                 using var response = await api.SendRawAsync(request, ct, checkStatus: true);
                 await using var body = await response.Content.ReadAsStreamAsync(ct);
-                long lines = await o.ProgressAsync($"export {target.Title}", null, async advance =>
-                {
-                    long count = 0;
-                    var buffer = new byte[1 << 16];
-                    int read;
-                    while ((read = await body.ReadAsync(buffer, ct)) > 0)
-                    {
-                        await destination.WriteAsync(buffer.AsMemory(0, read), ct);
-                        int newLines = buffer.AsSpan(0, read).Count((byte)'\n');
-                        count += newLines;
-                        advance(newLines);
-                    }
-                    return count;
-                });
+                long lines = await o.ProgressAsync($"export {target.Title}", null, advance => CopyLinesAsync(body, destination, advance, ct));
                 await destination.FlushAsync(ct);
                 fileStream?.Flush(flushToDisk: true);
                 if (file is not null) o.Note($"Exported {lines + kept:N0} keys of \"{target.Title}\" to {file}{(kept > 0 ? $" ({kept:N0} kept from before)" : "")}.");
@@ -62,6 +49,22 @@ internal static class TransferCommands
             return ExitCodes.Ok;
         });
         return export;
+    }
+
+    /// <summary>Copies an NDJSON stream as it arrives; returns the lines copied, reporting each block's.</summary>
+    public static async Task<long> CopyLinesAsync(Stream from, Stream to, Action<double> advance, CancellationToken ct)
+    {
+        long count = 0;
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await from.ReadAsync(buffer, ct)) > 0)
+        {
+            await to.WriteAsync(buffer.AsMemory(0, read), ct);
+            int lines = buffer.AsSpan(0, read).Count((byte)'\n');
+            count += lines;
+            advance(lines);
+        }
+        return count;
     }
 
     /// <summary>Cuts a partial last line off an export file; returns the last complete line's key and the line count.</summary>
