@@ -166,7 +166,7 @@ internal sealed class BulkWriter(KiviApi api, string namespaceId, int concurrenc
     /// <summary>Every item at or before this position is known written (-1: none yet).</summary>
     public long WrittenThrough { get; private set; } = -1;
 
-    /// <summary>Adds an item (its JSON, exactly as read); sends a request when the batch is full.</summary>
+    /// <summary>Adds an item (its JSON, exactly as read; copied before this returns); sends a request when the batch is full.</summary>
     public async Task AddAsync(ReadOnlyMemory<byte> item, long position)
     {
         if (_items > 0 && (_items == MaxItems || _body.WrittenCount + item.Length + 2 > MaxBody)) await FlushAsync();

@@ -93,15 +93,7 @@ internal sealed class KiviApi : IDisposable
         using var request = new HttpRequestMessage(method, path) { Content = content };
         using var response = await SendRawAsync(request, ct);
         string text = await response.Content.ReadAsStringAsync(ct);
-        JsonNode? envelope = null;
-        try
-        {
-            envelope = JsonNode.Parse(text);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // not an envelope: reported below with the status
-        }
+        var envelope = Envelope(text);
         if (response.IsSuccessStatusCode && envelope?["success"]?.GetValue<bool>() == true) return envelope["result"];
         throw Failure(response.StatusCode, envelope, text);
     }
@@ -123,9 +115,20 @@ internal sealed class KiviApi : IDisposable
         using (response)
         {
             string text = await response.Content.ReadAsStringAsync(ct);
-            JsonNode? envelope = null;
-            try { envelope = JsonNode.Parse(text); } catch (System.Text.Json.JsonException) { }
-            throw Failure(response.StatusCode, envelope, text);
+            throw Failure(response.StatusCode, Envelope(text), text);
+        }
+    }
+
+    /// <summary>The answer as JSON, or null when it is not (a proxy's error page): then the status is reported.</summary>
+    private static JsonNode? Envelope(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 

@@ -104,11 +104,7 @@ internal static class BulkCommands
             int done = 0;
             foreach (var chunk in keys.Chunk(MaxBulkDeleteKeys))
             {
-                using var request = new HttpRequestMessage(HttpMethod.Delete, endpoint)
-                {
-                    Content = new StringContent(new JsonArray(chunk.Select(k => (JsonNode)k).ToArray()).ToJsonString(), Encoding.UTF8, "application/json"),
-                };
-                await api.SendAsync(request.Method, endpoint, request.Content, ct);
+                await api.SendJsonAsync(HttpMethod.Delete, endpoint, new JsonArray(chunk.Select(k => (JsonNode)k).ToArray()), ct);
                 done += chunk.Length;
                 advance(chunk.Length);
             }

@@ -88,7 +88,7 @@ internal static class SnapshotCommands
                     else if (plan.Entries.Contains(number))
                     {
                         keys.Add(JsonNode.Parse(line.Span)!["key"]!.GetValue<string>());
-                        await writer!.AddAsync(line.ToArray(), number);
+                        await writer!.AddAsync(line, number);
                     }
                 }
                 if (current is not null) deleted += await FinishAsync(api, current, writer!, keys, o, ct);

@@ -165,7 +165,7 @@ internal static class TransferCommands
                     }, ct);
                     await foreach (var (number, line) in Lines.ReadAsync(path, ct))
                         if (number > resumeAfter && !skip.Contains(number) && !Lines.IsBlank(line.Span))
-                            await writer.AddAsync(line.ToArray(), number);
+                            await writer.AddAsync(line, number);
                     await writer.CompleteAsync();
                     return total;
                 });
