@@ -23,6 +23,33 @@ if [ ! -d tests/clients/node_modules/wrangler ] || [ ! -d tests/clients/node_mod
   (cd tests/clients && npm install --no-audit --no-fund --loglevel=error >&2) || { echo "npm install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
+# --- PostgreSQL: a throwaway server for the PostgreSQL engine's tests ----------------------------
+# Debian's postgresql package, a cluster initdb'd in a temporary folder, listening on a loopback port only.
+# If it cannot start, KIVI_TEST_POSTGRES stays unset and those tests fail (they never skip).
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+  log "installing PostgreSQL (Debian package)"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+fi
+pg_dir=$(mktemp -d /tmp/kivi-test-pg.XXXXXX)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+stop_pg() { [ -f "$pg_dir/data/postmaster.pid" ] && as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1; rm -rf "$pg_dir"; }
+trap 'stop_pg; rm -rf "$results"' EXIT
+pg_port=55432
+while (echo >"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null; do pg_port=$((pg_port + 1)); done
+[ "$(id -u)" = 0 ] && chown postgres: "$pg_dir"
+if [ -n "$pg_bin" ] \
+  && as_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 --no-sync >"$pg_dir/initdb.log" 2>&1 \
+  && as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
+       -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=300" start >/dev/null 2>&1; then
+  export KIVI_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+  log "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$pg_port"
+else
+  log "PostgreSQL did not start; its tests will fail"
+  cat "$pg_dir"/*.log >&2 2>/dev/null
+fi
+
 # --- build -------------------------------------------------------------------------------------
 log "building (Release)"
 if ! dotnet build Kivi.slnx -c Release -nologo -v quiet >"$results/build.log" 2>&1; then

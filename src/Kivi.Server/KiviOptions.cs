@@ -12,6 +12,12 @@ public sealed class KiviOptions
     /// <summary>The account to serve; generated on first start when not set.</summary>
     public string? AccountId { get; set; }
 
+    /// <summary>
+    /// An Npgsql connection string: the store is that PostgreSQL database instead of SQLite in the data
+    /// folder, and any number of origins may share it. Unset: SQLite.
+    /// </summary>
+    public string? Postgres { get; set; }
+
     /// <summary>single (default), origin or edge.</summary>
     public string Role { get; set; } = "single";
 
@@ -27,7 +33,7 @@ public sealed class KiviOptions
     /// <summary>How often an idle change feed sends a heartbeat carrying the head version.</summary>
     public TimeSpan FeedHeartbeat { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Edge: the URL of the origin (or of another edge, for tiers).</summary>
+    /// <summary>Edge: the URL of the origin (or of another edge, for tiers); several, comma-separated, to fail over between origins over one PostgreSQL.</summary>
     public string? Upstream { get; set; }
 
     /// <summary>Edge: a replication (or admin) token of the upstream, for the feed and for filling the cache.</summary>
@@ -67,6 +73,7 @@ public sealed class KiviOptions
         ("--admin-token", "KIVI_ADMIN_TOKEN", "Kivi:AdminToken"),
         ("--account-id", "KIVI_ACCOUNT_ID", "Kivi:AccountId"),
         ("--role", "KIVI_ROLE", "Kivi:Role"),
+        ("--postgres", "KIVI_POSTGRES", "Kivi:Postgres"),
         ("--sweep-interval", "KIVI_SWEEP_INTERVAL", "Kivi:SweepInterval"),
         ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),

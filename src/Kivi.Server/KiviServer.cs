@@ -5,6 +5,7 @@ using Kivi.Protocol;
 using Kivi.Caching;
 using Kivi.Client;
 using Kivi.Server.Rest;
+using Kivi.Storage.Postgres;
 using Kivi.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +20,8 @@ namespace Kivi.Server;
 /// <summary>Builds a Kivi node: configuration, store, bootstrap (admin token, account) and the HTTP API.</summary>
 public static class KiviServer
 {
+    private const string StoreKey = "store";
+
     /// <summary>Creates the node, opening its store; call RunAsync or StartAsync on the result.</summary>
     public static async Task<WebApplication> CreateAsync(string[] args)
     {
@@ -59,28 +62,33 @@ public static class KiviServer
         Directory.CreateDirectory(dataFolder);
 
         // Created by the container, so that disposing the app drains the writer and closes the store.
-        builder.Services.AddSingleton(_ => new SqliteKvEngine(new SqliteKvOptions
-        {
-            DatabasePath = Path.Combine(dataFolder, "kivi.db"),
-            Durable = options.Durable,
-            CheckpointPages = options.CheckpointPages,
-        }));
-        builder.Services.AddSingleton<IKvMaintenance>(sp => sp.GetRequiredService<SqliteKvEngine>());
-        if (options.Role == "single")
+        bool postgres = !string.IsNullOrEmpty(options.Postgres);
+        builder.Services.AddKeyedSingleton<IKvEngine>(StoreKey, (_, _) => postgres
+            ? new PostgresKvEngine(new PostgresKvOptions { ConnectionString = options.Postgres! })
+            : new SqliteKvEngine(new SqliteKvOptions
+            {
+                DatabasePath = Path.Combine(dataFolder, "kivi.db"),
+                Durable = options.Durable,
+                CheckpointPages = options.CheckpointPages,
+            }));
+        builder.Services.AddSingleton(sp => (IKvMaintenance)sp.GetRequiredKeyedService<IKvEngine>(StoreKey));
+        // Over PostgreSQL other origins may write too, and only the change log would tell this process: the
+        // single node's in-process cache (kept current by its own writes) is for a store it alone writes.
+        if (options.Role == "single" && !postgres)
         {
             // The same cache an edge runs, in process, fed by the store's own change log: hot reads are memory lookups.
             var cacheOptions = new KvCacheOptions { CapacityBytes = options.CacheBytes };
             cacheOptions.Validate();
             builder.Services.AddSingleton(sp => new KvCache(
-                new Local.EngineUpstream(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxEntryBytes),
+                new Local.EngineUpstream(sp.GetRequiredKeyedService<IKvEngine>(StoreKey), sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxEntryBytes),
                 cacheOptions, sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new FeedFollower(sp.GetRequiredService<KvCache>(),
-                new Local.EngineFeed(sp.GetRequiredService<SqliteKvEngine>(), cacheOptions.FeedHeartbeat),
+                new Local.EngineFeed(sp.GetRequiredKeyedService<IKvEngine>(StoreKey), cacheOptions.FeedHeartbeat),
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService<Edge.FeedFollowerService>();
-            builder.Services.AddSingleton<IKvEngine>(sp => new Local.CachingEngine(sp.GetRequiredService<SqliteKvEngine>(), sp.GetRequiredService<KvCache>(), sp.GetRequiredService<KvLimits>()));
+            builder.Services.AddSingleton<IKvEngine>(sp => new Local.CachingEngine(sp.GetRequiredKeyedService<IKvEngine>(StoreKey), sp.GetRequiredService<KvCache>(), sp.GetRequiredService<KvLimits>()));
         }
-        else builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<SqliteKvEngine>());
+        else builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredKeyedService<IKvEngine>(StoreKey));
         builder.Services.AddSingleton<Kivi.Core.Access.TokenService>();
         builder.Services.AddHostedService<MaintenanceService>();
         string? adminToken = null; // read or generated once the logger exists, before the first request
@@ -89,8 +97,13 @@ public static class KiviServer
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi");
-        var engine = app.Services.GetRequiredService<SqliteKvEngine>();
+        var engine = app.Services.GetRequiredKeyedService<IKvEngine>(StoreKey);
         await engine.InitializeAsync(CancellationToken.None);
+        if (engine is PostgresKvEngine pg)
+        {
+            Log.PostgresStore(logger, pg.Location);
+            if (pg.DurabilityWarning is { } warning) Log.StoreWarning(logger, warning);
+        }
         adminToken = ResolveAdminToken(options, dataFolder, logger);
         string accountId = await ResolveAccountAsync(engine, options);
         Log.Started(logger, options.Role, dataFolder, accountId);
@@ -105,8 +118,13 @@ public static class KiviServer
     /// </summary>
     private static WebApplication BuildEdge(WebApplicationBuilder builder, KiviOptions options)
     {
-        if (!Uri.TryCreate(options.Upstream, UriKind.Absolute, out var upstreamUrl) || upstreamUrl.Scheme is not ("http" or "https"))
-            throw new InvalidOperationException($"--role edge needs --upstream with the http(s) URL of its origin or of another edge (got \"{options.Upstream}\").");
+        var upstreams = (options.Upstream ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                ? new Uri(url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/")
+                : throw new InvalidOperationException($"--upstream must be the http(s) URL of the origin or of another edge, or several such URLs separated by commas (got \"{u}\")."))
+            .ToArray();
+        if (upstreams.Length == 0)
+            throw new InvalidOperationException("--role edge needs --upstream with the http(s) URL of its origin or of another edge (several, comma-separated, to fail over between origins).");
         if (string.IsNullOrEmpty(options.UpstreamToken))
             throw new InvalidOperationException("--role edge needs --upstream-token: a replication (or admin) token of the upstream, for its change feed and cache fills.");
         var cacheOptions = new KvCacheOptions
@@ -117,16 +135,18 @@ public static class KiviServer
             FeedHealthTimeout = TimeSpan.FromSeconds(3),
         };
         cacheOptions.Validate();
-        var baseAddress = new Uri(upstreamUrl.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
-        var http = new HttpClient(new SocketsHttpHandler
+        var baseAddress = upstreams[0];
+        var failover = new Edge.UpstreamFailover(upstreams);
+        var http = new HttpClient(failover)
+        { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        failover.InnerHandler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             AllowAutoRedirect = false,
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
             ConnectTimeout = TimeSpan.FromSeconds(5),
-        })
-        { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        };
         var upstream = new KiviUpstream(http, options.UpstreamToken, cacheOptions, options.UpstreamTimeout);
         builder.Services.AddSingleton(upstream);
         builder.Services.AddSingleton(sp => new KvCache(upstream, cacheOptions, sp.GetRequiredService<TimeProvider>()));
@@ -144,6 +164,7 @@ public static class KiviServer
         builder.Services.AddSingleton(sp => new Edge.EdgeProxy(http, sp.GetRequiredService<KvCache>(), sp.GetRequiredService<ILogger<Edge.EdgeProxy>>()));
 
         var app = builder.Build();
+        failover.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi.Upstream");
         _ = app.Services.GetRequiredService<FeedRelay>(); // relays from the first feed line on
         Log.EdgeStarted(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi"), baseAddress, cacheOptions.CapacityBytes, options.DefaultCacheTtl, options.MaxStale);
         MapApi(app, app.Services.GetRequiredService<ICallerAuthenticator>(), app.Services.GetRequiredService<Edge.EdgeProxy>());

@@ -34,4 +34,13 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Information, "Edge of {Upstream}: cache {CapacityBytes} bytes, default cacheTtl {CacheTtl} s, stale-if-error up to {MaxStale}")]
     public static partial void EdgeStarted(ILogger logger, Uri upstream, long capacityBytes, int cacheTtl, TimeSpan maxStale);
+
+    [LoggerMessage(11, LogLevel.Warning, "{Warning}")]
+    public static partial void StoreWarning(ILogger logger, string warning);
+
+    [LoggerMessage(12, LogLevel.Information, "Store: PostgreSQL at {Where}; reads go to the database (put edges in front to cache them)")]
+    public static partial void PostgresStore(ILogger logger, string where);
+
+    [LoggerMessage(13, LogLevel.Warning, "Upstream {Failed} unreachable; failing over to {Next}")]
+    public static partial void FailingOver(ILogger logger, Uri failed, Uri next);
 }

@@ -1,0 +1,130 @@
+using System.Data;
+using Kivi.Core.Storage;
+using Npgsql;
+
+namespace Kivi.Storage.Postgres;
+
+public sealed partial class PostgresKvEngine
+{
+    /// <summary>
+    /// One round trip. A value up to <see cref="PostgresKvOptions.InlineValueBytes"/> is read into memory; a
+    /// larger one is streamed off the connection, which the returned value holds until it is disposed.
+    /// </summary>
+    public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            NpgsqlConnection? connection = null;
+            NpgsqlCommand? cmd = null;
+            NpgsqlDataReader? r = null;
+            bool handedOver = false;
+            try
+            {
+                connection = await _data.OpenConnectionAsync(cancellationToken);
+                cmd = new NpgsqlCommand(PostgresSql.Get, connection) { Parameters = { new() { Value = ns.Handle }, new() { Value = key }, new() { Value = now } } };
+                r = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, cancellationToken);
+                if (!await r.ReadAsync(cancellationToken)) return null;
+                string? metadata = await r.IsDBNullAsync(0, cancellationToken) ? null : r.GetString(0);
+                long? expiration = await r.IsDBNullAsync(1, cancellationToken) ? null : r.GetInt64(1);
+                long version = r.GetInt64(2);
+                long length = r.GetInt32(3);
+                if (length <= _options.InlineValueBytes)
+                    return new StoredValue(await r.GetFieldValueAsync<byte[]>(4, cancellationToken), metadata, expiration, version);
+                var stream = await r.GetStreamAsync(4, cancellationToken);
+                handedOver = true;
+                return new StoredValue(stream, length, new ReadLease(connection, cmd, r), metadata, expiration, version);
+            }
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                _data.Clear();
+                if (attempt >= 2) throw Unavailable(e, "read");
+            }
+            finally
+            {
+                if (!handedOver)
+                {
+                    if (r is not null) await r.DisposeAsync();
+                    if (cmd is not null) await cmd.DisposeAsync();
+                    if (connection is not null) await connection.DisposeAsync();
+                }
+            }
+            await Task.Delay(50 * (attempt + 1), cancellationToken);
+        }
+    }
+
+    /// <summary>Keeps a streamed value's connection until the value is disposed.</summary>
+    private sealed class ReadLease(NpgsqlConnection connection, NpgsqlCommand command, NpgsqlDataReader reader) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await reader.DisposeAsync();
+            await command.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+
+    public ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken) =>
+        QueryAsync(async (c, ct) =>
+        {
+            await using var cmd = new NpgsqlCommand(PostgresSql.GetInfo, c) { Parameters = { new() { Value = ns.Handle }, new() { Value = key }, new() { Value = now } } };
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            return await r.ReadAsync(ct) ? new EntryInfo(key, NullableString(r, 0), NullableLong(r, 1), r.GetInt64(2)) : null;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
+    {
+        // The lower bound is the prefix, or the cursor's key when that lies past it; the upper bound ends the prefix.
+        bool after = startAfter is not null && startAfter.AsSpan().SequenceCompareTo(prefix) >= 0;
+        byte[] lower = after ? startAfter! : prefix;
+        byte[]? upper = PrefixUpperBound(prefix);
+        return QueryAsync<IReadOnlyList<EntryInfo>>(async (c, ct) =>
+        {
+            await using var cmd = new NpgsqlCommand(PostgresSql.List(after, upper is not null), c)
+            {
+                Parameters = { new() { Value = ns.Handle }, new() { Value = lower }, new() { Value = now }, new() { Value = limit } },
+            };
+            if (upper is not null) cmd.Parameters.Add(new NpgsqlParameter { Value = upper });
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            var rows = new List<EntryInfo>(Math.Min(limit, 1024));
+            while (await r.ReadAsync(ct)) rows.Add(new EntryInfo(r.GetFieldValue<byte[]>(0), NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3)));
+            return rows;
+        }, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken) =>
+        QueryAsync<IReadOnlyList<ChangeRecord>>(async (c, ct) =>
+        {
+            await using var cmd = new NpgsqlCommand(PostgresSql.ReadChanges, c) { Parameters = { new() { Value = afterVersion }, new() { Value = limit } } };
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            var rows = new List<ChangeRecord>();
+            while (await r.ReadAsync(ct))
+                rows.Add(new ChangeRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetFieldValue<byte[]>(3), (ChangeKind)r.GetInt16(4), NullableLong(r, 5)));
+            // A page never outruns this origin's head: what it publishes, it also counts as committed.
+            if (rows.Count > 0) AdvanceHead(rows[^1].Version);
+            return rows;
+        }, cancellationToken);
+
+    public ValueTask<long> OldestChangeAsync(CancellationToken cancellationToken) =>
+        QueryAsync(async (c, ct) =>
+        {
+            await using var cmd = new NpgsqlCommand(PostgresSql.OldestChange, c);
+            return await cmd.ExecuteScalarAsync(ct) is long v ? v : HeadVersion + 1;
+        }, cancellationToken);
+
+    public async ValueTask<IKvSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) =>
+        await Guard(() => PostgresSnapshot.OpenAsync(_data, cancellationToken), "open a snapshot", cancellationToken);
+
+    /// <summary>The smallest byte string greater than every string that starts with <paramref name="prefix"/>, or null.</summary>
+    internal static byte[]? PrefixUpperBound(byte[] prefix)
+    {
+        int end = prefix.Length;
+        while (end > 0 && prefix[end - 1] == 0xFF) end--;
+        if (end == 0) return null;
+        var upper = prefix[..end];
+        upper[end - 1]++;
+        return upper;
+    }
+
+    internal static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    internal static long? NullableLong(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+}
