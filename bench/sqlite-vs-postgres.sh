@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The two stores side by side, same machine, same run: Kivi origins over SQLite and over PostgreSQL 15
+# (Debian's package, a throwaway cluster with fsync and synchronous_commit on, default settings otherwise).
+#  1. durable PUT throughput: 1 KiB values, 64 concurrent HTTP clients (wrk), alternating rounds;
+#  2. list-page latency at 1,000,000 keys: a 1,000-key page under a random one of 1,000 prefixes, 8 clients.
+# Both nodes run --role origin (no in-process cache), so every request reaches its store.
+source "$(dirname "$0")/common.sh"
+need wrk wrk
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "${PG_BIN:-}/initdb" ] || { need psql postgresql; PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); }
+build_kivi
+SQLITE_PORT=18791; PG_HTTP_PORT=18792; PG_PORT=25432
+KEYS=${KEYS:-1000000}
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+mkdir -p "$WORK/pg"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres: "$WORK/pg"
+as_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -A trust -U postgres -E UTF8 >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg" start >/dev/null
+trap 'as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null 2>&1; kill $PG_KIVI 2>/dev/null; cleanup' EXIT
+
+# --- the two Kivi origins -----------------------------------------------------------------------
+start_kivi $SQLITE_PORT --role origin
+dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$PG_HTTP_PORT" \
+  --data "$WORK/kivi-pg" --admin-token "$TOKEN" --account-id "$ACCOUNT" --role origin \
+  --postgres "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres" --Logging:LogLevel:Default=Warning >"$WORK/kivi-pg.log" 2>&1 &
+PG_KIVI=$!
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PG_HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PG_HTTP_PORT/healthz" >/dev/null || { cat "$WORK/kivi-pg.log" >&2; exit 1; }
+
+# --- 1. durable PUT -----------------------------------------------------------------------------
+put_lua() { # put_lua PORT NS FILE
+  cat >"$3" <<LUA
+wrk.method = "PUT"
+wrk.body = string.rep("x", 1024)
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+wrk.headers["Content-Type"] = "application/octet-stream"
+local base = "/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$2/values/key:"
+request = function() return wrk.format(nil, base .. math.random(1, 100000)) end
+LUA
+}
+put_lua $SQLITE_PORT "$(create_namespace $SQLITE_PORT put)" "$WORK/put-sqlite.lua"
+put_lua $PG_HTTP_PORT "$(create_namespace $PG_HTTP_PORT put)" "$WORK/put-pg.lua"
+wrk -t2 -c64 -d3s -s "$WORK/put-sqlite.lua" "http://127.0.0.1:$SQLITE_PORT" >/dev/null
+wrk -t2 -c64 -d3s -s "$WORK/put-pg.lua" "http://127.0.0.1:$PG_HTTP_PORT" >/dev/null
+for s in sqlite pg; do : >"$WORK/put-$s.rps"; : >"$WORK/put-$s.p99"; done
+for round in $(seq 1 "$ROUNDS"); do
+  for s in sqlite pg; do
+    port=$SQLITE_PORT; [ $s = pg ] && port=$PG_HTTP_PORT
+    out=$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/put-$s.lua" "http://127.0.0.1:$port")
+    echo "$out" | wrk_rps >>"$WORK/put-$s.rps"; echo "$out" | wrk_p99_ms >>"$WORK/put-$s.p99"
+  done
+  echo "PUT round $round: sqlite $(tail -1 "$WORK/put-sqlite.rps") req/s, postgres $(tail -1 "$WORK/put-pg.rps") req/s" >&2
+done
+
+# --- 2. list pages at 1,000,000 keys ------------------------------------------------------------
+# Keys p000/k000000 … p999/k…: 1,000 prefixes of KEYS/1000 keys each, 100-byte values, written by bulk PUTs of 10,000.
+per=$((KEYS / 1000))
+for s in sqlite pg; do
+  port=$SQLITE_PORT; [ $s = pg ] && port=$PG_HTTP_PORT
+  ns=$(create_namespace $port list); echo "$ns" >"$WORK/list-$s.ns"
+  start=$(date +%s.%N)
+  for chunk in $(seq 0 $(( (KEYS + 9999) / 10000 - 1 ))); do
+    awk -v c="$chunk" -v per="$per" -v total="$KEYS" 'BEGIN {
+      v = sprintf("%100s", ""); gsub(/ /, "v", v); printf "["
+      for (i = c * 10000; i < (c + 1) * 10000 && i < total; i++) {
+        if (i > c * 10000) printf ","
+        printf "{\"key\":\"p%03d/k%06d\",\"value\":\"%s\"}", int(i / per), i, v
+      }
+      printf "]" }' >"$WORK/chunk.json"
+    curl -sf -X PUT "http://127.0.0.1:$port/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$ns/bulk" \
+      -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary @"$WORK/chunk.json" >/dev/null
+  done
+  echo "loaded $KEYS keys into $s in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s" >&2
+done
+list_lua() { # list_lua NS FILE
+  cat >"$2" <<LUA
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+local base = "/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$1/keys?limit=1000&prefix=p"
+request = function() return wrk.format("GET", base .. string.format("%03d", math.random(0, 999)) .. "/") end
+LUA
+}
+list_lua "$(cat "$WORK/list-sqlite.ns")" "$WORK/list-sqlite.lua"; list_lua "$(cat "$WORK/list-pg.ns")" "$WORK/list-pg.lua"
+for s in sqlite pg; do
+  port=$SQLITE_PORT; [ $s = pg ] && port=$PG_HTTP_PORT
+  wrk -t2 -c8 -d3s -s "$WORK/list-$s.lua" "http://127.0.0.1:$port" >/dev/null
+  : >"$WORK/list-$s.rps"; : >"$WORK/list-$s.p50"; : >"$WORK/list-$s.p99"
+done
+wrk_p50_ms() { awk '$1=="50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'; }
+for round in $(seq 1 "$ROUNDS"); do
+  for s in sqlite pg; do
+    port=$SQLITE_PORT; [ $s = pg ] && port=$PG_HTTP_PORT
+    out=$(wrk -t2 -c8 -d"${DURATION}s" --latency -s "$WORK/list-$s.lua" "http://127.0.0.1:$port")
+    echo "$out" | wrk_rps >>"$WORK/list-$s.rps"; echo "$out" | wrk_p50_ms >>"$WORK/list-$s.p50"; echo "$out" | wrk_p99_ms >>"$WORK/list-$s.p99"
+  done
+  echo "list round $round: sqlite p50 $(tail -1 "$WORK/list-sqlite.p50") ms, postgres p50 $(tail -1 "$WORK/list-pg.p50") ms" >&2
+done
+
+ks=$(median <"$WORK/put-sqlite.rps"); kp=$(median <"$WORK/put-pg.rps")
+echo "| durable PUT 1 KiB, 64 clients | SQLite $(printf '%.0f' "$ks") req/s (p99 $(median <"$WORK/put-sqlite.p99") ms) | PostgreSQL $(printf '%.0f' "$kp") req/s (p99 $(median <"$WORK/put-pg.p99") ms) | PostgreSQL/SQLite $(awk -v a="$kp" -v b="$ks" 'BEGIN{printf "%.2f", a/b}') | median of $ROUNDS × ${DURATION}s |"
+ls50=$(median <"$WORK/list-sqlite.p50"); lp50=$(median <"$WORK/list-pg.p50")
+echo "| list page of 1,000 at $KEYS keys, 8 clients | SQLite p50 $ls50 ms, p99 $(median <"$WORK/list-sqlite.p99") ms, $(printf '%.0f' "$(median <"$WORK/list-sqlite.rps")") pages/s | PostgreSQL p50 $lp50 ms, p99 $(median <"$WORK/list-pg.p99") ms, $(printf '%.0f' "$(median <"$WORK/list-pg.rps")") pages/s | p50 PostgreSQL/SQLite $(awk -v a="$lp50" -v b="$ls50" 'BEGIN{printf "%.2f", a/b}') | median of $ROUNDS × ${DURATION}s |"
