@@ -13,12 +13,13 @@ SQLITE_PORT=18791; PG_HTTP_PORT=18792; PG_PORT=25432
 KEYS=${KEYS:-1000000}
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
-mkdir -p "$WORK/pg"
+PGW=$(mktemp -d /tmp/kivi-bench-pg.XXXXXX) # its own folder: the server runs as postgres, and $WORK is private
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres: "$WORK/pg"
-as_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -A trust -U postgres -E UTF8 >/dev/null
-as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg" start >/dev/null
-trap 'as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null 2>&1; kill $PG_KIVI 2>/dev/null; cleanup' EXIT
+[ "$(id -u)" = 0 ] && chown postgres: "$PGW"
+as_pg "$PG_BIN/initdb" -D "$PGW/data" -A trust -U postgres -E UTF8 >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -l "$PGW/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGW" start >/dev/null
+PG_KIVI=""
+trap 'kill $PG_KIVI 2>/dev/null; as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -m fast -w stop >/dev/null 2>&1; rm -rf "$PGW"; cleanup' EXIT
 
 # --- the two Kivi origins -----------------------------------------------------------------------
 start_kivi $SQLITE_PORT --role origin

@@ -5,6 +5,9 @@ namespace Kivi.Storage.Sqlite;
 /// <summary>A read-only connection with its statements prepared once, rented per read from <see cref="ReaderPool"/>.</summary>
 internal sealed class ReaderSession : IDisposable
 {
+    private static readonly string[] ListParameters = ["$ns", "$lo", "$now", "$limit"];
+    private static readonly string[] ListWithUpper = ["$ns", "$lo", "$now", "$limit", "$hi"];
+
     public ReaderSession(string connectionString)
     {
         Connection = new SqliteConnection(connectionString);
@@ -12,7 +15,12 @@ internal sealed class ReaderSession : IDisposable
         Execute("PRAGMA query_only = 1; PRAGMA busy_timeout = 10000;");
         Get = Prepare(SqliteSql.Get, "$ns", "$key", "$now", "$inline");
         GetInfo = Prepare(SqliteSql.GetInfo, "$ns", "$key", "$now");
-        List = Prepare(SqliteSql.List, "$ns", "$lo", "$hi", "$after", "$now", "$limit");
+        Lists = new SqliteCommand[4];
+        for (int shape = 0; shape < 4; shape++)
+        {
+            bool upper = (shape & 1) != 0;
+            Lists[shape] = Prepare(SqliteSql.List(lowerExclusive: shape >= 2, upper), upper ? ListWithUpper : ListParameters);
+        }
         ReadChanges = Prepare(SqliteSql.ReadChanges, "$after", "$limit");
         Begin = Prepare(SqliteSql.Begin);
         Commit = Prepare(SqliteSql.Commit);
@@ -21,7 +29,8 @@ internal sealed class ReaderSession : IDisposable
     public SqliteConnection Connection { get; }
     public SqliteCommand Get { get; }
     public SqliteCommand GetInfo { get; }
-    public SqliteCommand List { get; }
+    /// <summary>The list statements by shape: [lower bound exclusive * 2 + has an upper bound].</summary>
+    public SqliteCommand[] Lists { get; }
     public SqliteCommand ReadChanges { get; }
     public SqliteCommand Begin { get; }
     public SqliteCommand Commit { get; }

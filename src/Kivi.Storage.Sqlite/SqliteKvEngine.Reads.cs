@@ -81,13 +81,15 @@ public sealed partial class SqliteKvEngine
         var session = _readers.Rent();
         try
         {
-            var cmd = session.List;
+            // The lower bound is the prefix, or the cursor's key when that lies past it; the upper bound ends the prefix.
+            bool after = startAfter is not null && startAfter.AsSpan().SequenceCompareTo(prefix) >= 0;
+            byte[]? upper = PrefixUpperBound(prefix);
+            var cmd = session.Lists[(after ? 2 : 0) + (upper is null ? 0 : 1)];
             cmd.Parameters[0].Value = ns.Handle;
-            cmd.Parameters[1].Value = prefix;
-            cmd.Parameters[2].Value = (object?)PrefixUpperBound(prefix) ?? DBNull.Value;
-            cmd.Parameters[3].Value = (object?)startAfter ?? DBNull.Value;
-            cmd.Parameters[4].Value = now;
-            cmd.Parameters[5].Value = limit;
+            cmd.Parameters[1].Value = after ? startAfter! : prefix;
+            cmd.Parameters[2].Value = now;
+            cmd.Parameters[3].Value = limit;
+            if (upper is not null) cmd.Parameters[4].Value = upper;
             var rows = new List<EntryInfo>(Math.Min(limit, 1024));
             using var r = cmd.ExecuteReader();
             while (r.Read()) rows.Add(new EntryInfo(r.GetFieldValue<byte[]>(0), NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3)));

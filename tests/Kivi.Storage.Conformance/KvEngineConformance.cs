@@ -352,6 +352,22 @@ public abstract class KvEngineConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_list_starts_after_a_cursor_key_and_stops_at_the_end_of_its_prefix()
+    {
+        foreach (var k in new[] { "a1", "b", "b1", "b2", "b\u00ff", "c1", "\u00ff", "\u00ff\u00ff" }) await Put(k, "v");
+        async Task<string[]> List(string prefix, string? after) =>
+            (await Engine.ListAsync(Ns, Encoding.UTF8.GetBytes(prefix), after is null ? null : Encoding.UTF8.GetBytes(after), 100, Now, CancellationToken.None))
+                .Select(e => Encoding.UTF8.GetString(e.Key)).ToArray();
+        Assert.Equal(["b", "b1", "b2", "b\u00ff"], await List("b", null));
+        Assert.Equal(["b", "b1", "b2", "b\u00ff"], await List("b", "a9"));   // a cursor before the prefix starts at the prefix
+        Assert.Equal(["b2", "b\u00ff"], await List("b", "b1"));             // after the cursor, exclusive
+        Assert.Empty(await List("b", "b\u00ff"));
+        Assert.Empty(await List("b", "c"));                               // a cursor past the prefix: nothing
+        Assert.Equal(["c1", "\u00ff", "\u00ff\u00ff"], await List("", "b\u00ff")); // no prefix: no upper bound
+        Assert.Equal(["\u00ff\u00ff"], await List("\u00ff", "\u00ff"));          // a prefix ending in a high byte (ÿ is C3 BF) still ends correctly
+    }
+
+    [Fact]
     public async Task The_list_limit_defaults_to_1000_and_refuses_outside_1_to_1000()
     {
         await Kv.BulkPutAsync(Ns, Enumerable.Range(0, 1001).Select(i => new BulkWriteItem { Key = $"k{i:D4}", Value = "v" }).ToList());

@@ -41,7 +41,6 @@ internal sealed class TestDatabase : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
         await using var connection = new NpgsqlConnection(Server);
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP SCHEMA {_schema} CASCADE;", connection);
