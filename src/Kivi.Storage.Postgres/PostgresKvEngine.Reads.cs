@@ -73,17 +73,14 @@ public sealed partial class PostgresKvEngine
 
     public ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
     {
-        // The lower bound is the prefix, or the cursor's key when that lies past it; the upper bound ends the prefix.
-        bool after = startAfter is not null && startAfter.AsSpan().SequenceCompareTo(prefix) >= 0;
-        byte[] lower = after ? startAfter! : prefix;
-        byte[]? upper = PrefixUpperBound(prefix);
+        var range = KeyRange.ForList(prefix, startAfter);
         return QueryAsync<IReadOnlyList<EntryInfo>>(async (c, ct) =>
         {
-            await using var cmd = new NpgsqlCommand(PostgresSql.List(after, upper is not null), c)
+            await using var cmd = new NpgsqlCommand(PostgresSql.List(range.LowerExclusive, range.Upper is not null), c)
             {
-                Parameters = { new() { Value = ns.Handle }, new() { Value = lower }, new() { Value = now }, new() { Value = limit } },
+                Parameters = { new() { Value = ns.Handle }, new() { Value = range.Lower }, new() { Value = now }, new() { Value = limit } },
             };
-            if (upper is not null) cmd.Parameters.Add(new NpgsqlParameter { Value = upper });
+            if (range.Upper is { } upper) cmd.Parameters.Add(new NpgsqlParameter { Value = upper });
             await using var r = await cmd.ExecuteReaderAsync(ct);
             var rows = new List<EntryInfo>(Math.Min(limit, 1024));
             while (await r.ReadAsync(ct)) rows.Add(new EntryInfo(r.GetFieldValue<byte[]>(0), NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3)));
@@ -113,17 +110,6 @@ public sealed partial class PostgresKvEngine
 
     public async ValueTask<IKvSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) =>
         await Guard(() => PostgresSnapshot.OpenAsync(_data, cancellationToken), "open a snapshot", cancellationToken);
-
-    /// <summary>The smallest byte string greater than every string that starts with <paramref name="prefix"/>, or null.</summary>
-    internal static byte[]? PrefixUpperBound(byte[] prefix)
-    {
-        int end = prefix.Length;
-        while (end > 0 && prefix[end - 1] == 0xFF) end--;
-        if (end == 0) return null;
-        var upper = prefix[..end];
-        upper[end - 1]++;
-        return upper;
-    }
 
     internal static string? NullableString(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
     internal static long? NullableLong(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);

@@ -81,15 +81,13 @@ public sealed partial class SqliteKvEngine
         var session = _readers.Rent();
         try
         {
-            // The lower bound is the prefix, or the cursor's key when that lies past it; the upper bound ends the prefix.
-            bool after = startAfter is not null && startAfter.AsSpan().SequenceCompareTo(prefix) >= 0;
-            byte[]? upper = PrefixUpperBound(prefix);
-            var cmd = session.Lists[(after ? 2 : 0) + (upper is null ? 0 : 1)];
+            var range = KeyRange.ForList(prefix, startAfter);
+            var cmd = session.Lists[(range.LowerExclusive ? 2 : 0) + (range.Upper is null ? 0 : 1)];
             cmd.Parameters[0].Value = ns.Handle;
-            cmd.Parameters[1].Value = after ? startAfter! : prefix;
+            cmd.Parameters[1].Value = range.Lower;
             cmd.Parameters[2].Value = now;
             cmd.Parameters[3].Value = limit;
-            if (upper is not null) cmd.Parameters[4].Value = upper;
+            if (range.Upper is { } upper) cmd.Parameters[4].Value = upper;
             var rows = new List<EntryInfo>(Math.Min(limit, 1024));
             using var r = cmd.ExecuteReader();
             while (r.Read()) rows.Add(new EntryInfo(r.GetFieldValue<byte[]>(0), NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3)));
@@ -137,17 +135,6 @@ public sealed partial class SqliteKvEngine
         {
             _readers.Return(session);
         }
-    }
-
-    /// <summary>The smallest byte string greater than every string that starts with <paramref name="prefix"/>, or null.</summary>
-    internal static byte[]? PrefixUpperBound(byte[] prefix)
-    {
-        int end = prefix.Length;
-        while (end > 0 && prefix[end - 1] == 0xFF) end--;
-        if (end == 0) return null;
-        var upper = prefix[..end];
-        upper[end - 1]++;
-        return upper;
     }
 
     private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

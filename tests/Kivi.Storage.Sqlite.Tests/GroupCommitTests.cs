@@ -60,7 +60,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
 
     [Fact]
     public void Prefix_upper_bounds_step_the_last_byte_that_can_grow() =>
-        Assert.Equal(new byte[] { (byte)'a', (byte)'c' }, SqliteKvEngine.PrefixUpperBound([(byte)'a', (byte)'b', 0xFF])!);
+        Assert.Equal(new byte[] { (byte)'a', (byte)'c' }, KeyRange.PrefixUpperBound([(byte)'a', (byte)'b', 0xFF])!);
 
     public async ValueTask DisposeAsync()
     {
