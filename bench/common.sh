@@ -38,11 +38,23 @@ create_namespace() { # create_namespace PORT TITLE -> prints the id
     sed -E 's/.*"id":"([0-9a-f]{32})".*/\1/'
 }
 
+put_lua() { # put_lua NAMESPACE FILE: a wrk script of durable PUTs, 1 KiB values to 100,000 random keys
+  cat >"$2" <<LUA
+wrk.method = "PUT"
+wrk.body = string.rep("x", 1024)
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+wrk.headers["Content-Type"] = "application/octet-stream"
+local base = "/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$1/values/key:"
+request = function() return wrk.format(nil, base .. math.random(1, 100000)) end
+LUA
+}
+
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 # wrk's "Requests/sec" and p99 (in ms) from its --latency output
 wrk_rps() { awk '/Requests\/sec/ {print $2}'; }
-wrk_p99_ms() { awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'; }
+wrk_pct_ms() { awk -v p="$1%" '$1==p {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'; }
+wrk_p99_ms() { wrk_pct_ms 99; }
 
 cleanup() { stop_edges; stop_kivi; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -10,14 +10,7 @@ start_kivi $PORT ${KIVI_ARGS:-}
 NS=$(create_namespace $PORT put-bench)
 # warm up (JIT, tiered compilation) before anything is measured
 curl -sf -X PUT "http://127.0.0.1:$PORT/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$NS/values/warm" -H "Authorization: Bearer $TOKEN" -d x >/dev/null
-cat >"$WORK/put.lua" <<LUA
-wrk.method = "PUT"
-wrk.body = string.rep("x", 1024)
-wrk.headers["Authorization"] = "Bearer $TOKEN"
-wrk.headers["Content-Type"] = "application/octet-stream"
-local base = "/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$NS/values/key:"
-request = function() return wrk.format(nil, base .. math.random(1, 100000)) end
-LUA
+put_lua "$NS" "$WORK/put.lua"
 mkdir -p "$WORK/redis"
 redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
   --dir "$WORK/redis" --daemonize yes --pidfile "$WORK/redis/redis.pid" >/dev/null

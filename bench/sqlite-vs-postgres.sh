@@ -32,18 +32,8 @@ for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PG_HTTP_PORT/healthz" >/de
 curl -sf "http://127.0.0.1:$PG_HTTP_PORT/healthz" >/dev/null || { cat "$WORK/kivi-pg.log" >&2; exit 1; }
 
 # --- 1. durable PUT -----------------------------------------------------------------------------
-put_lua() { # put_lua PORT NS FILE
-  cat >"$3" <<LUA
-wrk.method = "PUT"
-wrk.body = string.rep("x", 1024)
-wrk.headers["Authorization"] = "Bearer $TOKEN"
-wrk.headers["Content-Type"] = "application/octet-stream"
-local base = "/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$2/values/key:"
-request = function() return wrk.format(nil, base .. math.random(1, 100000)) end
-LUA
-}
-put_lua $SQLITE_PORT "$(create_namespace $SQLITE_PORT put)" "$WORK/put-sqlite.lua"
-put_lua $PG_HTTP_PORT "$(create_namespace $PG_HTTP_PORT put)" "$WORK/put-pg.lua"
+put_lua "$(create_namespace $SQLITE_PORT put)" "$WORK/put-sqlite.lua"
+put_lua "$(create_namespace $PG_HTTP_PORT put)" "$WORK/put-pg.lua"
 wrk -t2 -c64 -d3s -s "$WORK/put-sqlite.lua" "http://127.0.0.1:$SQLITE_PORT" >/dev/null
 wrk -t2 -c64 -d3s -s "$WORK/put-pg.lua" "http://127.0.0.1:$PG_HTTP_PORT" >/dev/null
 for s in sqlite pg; do : >"$WORK/put-$s.rps"; : >"$WORK/put-$s.p99"; done
@@ -95,12 +85,11 @@ for s in sqlite pg; do
   wrk -t2 -c8 -d3s -s "$WORK/list-$s.lua" "http://127.0.0.1:$port" >/dev/null
   : >"$WORK/list-$s.rps"; : >"$WORK/list-$s.p50"; : >"$WORK/list-$s.p99"
 done
-wrk_p50_ms() { awk '$1=="50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'; }
 for round in $(seq 1 "$ROUNDS"); do
   for s in sqlite pg; do
     port=$SQLITE_PORT; [ $s = pg ] && port=$PG_HTTP_PORT
     out=$(wrk -t2 -c8 -d"${DURATION}s" --latency -s "$WORK/list-$s.lua" "http://127.0.0.1:$port")
-    echo "$out" | wrk_rps >>"$WORK/list-$s.rps"; echo "$out" | wrk_p50_ms >>"$WORK/list-$s.p50"; echo "$out" | wrk_p99_ms >>"$WORK/list-$s.p99"
+    echo "$out" | wrk_rps >>"$WORK/list-$s.rps"; echo "$out" | wrk_pct_ms 50 >>"$WORK/list-$s.p50"; echo "$out" | wrk_p99_ms >>"$WORK/list-$s.p99"
   done
   echo "list round $round: sqlite p50 $(tail -1 "$WORK/list-sqlite.p50") ms, postgres p50 $(tail -1 "$WORK/list-pg.p50") ms" >&2
 done

@@ -10,45 +10,39 @@ public sealed partial class PostgresKvEngine
     /// One round trip. A value up to <see cref="PostgresKvOptions.InlineValueBytes"/> is read into memory; a
     /// larger one is streamed off the connection, which the returned value holds until it is disposed.
     /// </summary>
-    public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    public ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken) =>
+        RetryReadAsync(() => GetOnceAsync(ns, key, now, cancellationToken), cancellationToken);
+
+    private async Task<StoredValue?> GetOnceAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
-        for (int attempt = 0; ; attempt++)
+        NpgsqlConnection? connection = null;
+        NpgsqlCommand? cmd = null;
+        NpgsqlDataReader? r = null;
+        bool handedOver = false;
+        try
         {
-            NpgsqlConnection? connection = null;
-            NpgsqlCommand? cmd = null;
-            NpgsqlDataReader? r = null;
-            bool handedOver = false;
-            try
+            connection = await _data.OpenConnectionAsync(cancellationToken);
+            cmd = new NpgsqlCommand(PostgresSql.Get, connection) { Parameters = { new() { Value = ns.Handle }, new() { Value = key }, new() { Value = now } } };
+            r = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, cancellationToken);
+            if (!await r.ReadAsync(cancellationToken)) return null;
+            string? metadata = await r.IsDBNullAsync(0, cancellationToken) ? null : r.GetString(0);
+            long? expiration = await r.IsDBNullAsync(1, cancellationToken) ? null : r.GetInt64(1);
+            long version = r.GetInt64(2);
+            long length = r.GetInt32(3);
+            if (length <= _options.InlineValueBytes)
+                return new StoredValue(await r.GetFieldValueAsync<byte[]>(4, cancellationToken), metadata, expiration, version);
+            var stream = await r.GetStreamAsync(4, cancellationToken);
+            handedOver = true;
+            return new StoredValue(stream, length, new ReadLease(connection, cmd, r), metadata, expiration, version);
+        }
+        finally
+        {
+            if (!handedOver)
             {
-                connection = await _data.OpenConnectionAsync(cancellationToken);
-                cmd = new NpgsqlCommand(PostgresSql.Get, connection) { Parameters = { new() { Value = ns.Handle }, new() { Value = key }, new() { Value = now } } };
-                r = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, cancellationToken);
-                if (!await r.ReadAsync(cancellationToken)) return null;
-                string? metadata = await r.IsDBNullAsync(0, cancellationToken) ? null : r.GetString(0);
-                long? expiration = await r.IsDBNullAsync(1, cancellationToken) ? null : r.GetInt64(1);
-                long version = r.GetInt64(2);
-                long length = r.GetInt32(3);
-                if (length <= _options.InlineValueBytes)
-                    return new StoredValue(await r.GetFieldValueAsync<byte[]>(4, cancellationToken), metadata, expiration, version);
-                var stream = await r.GetStreamAsync(4, cancellationToken);
-                handedOver = true;
-                return new StoredValue(stream, length, new ReadLease(connection, cmd, r), metadata, expiration, version);
+                if (r is not null) await r.DisposeAsync();
+                if (cmd is not null) await cmd.DisposeAsync();
+                if (connection is not null) await connection.DisposeAsync();
             }
-            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
-            {
-                _data.Clear();
-                if (attempt >= 2) throw Unavailable(e, "read");
-            }
-            finally
-            {
-                if (!handedOver)
-                {
-                    if (r is not null) await r.DisposeAsync();
-                    if (cmd is not null) await cmd.DisposeAsync();
-                    if (connection is not null) await connection.DisposeAsync();
-                }
-            }
-            await Task.Delay(50 * (attempt + 1), cancellationToken);
         }
     }
 

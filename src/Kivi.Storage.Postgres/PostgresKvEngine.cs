@@ -342,20 +342,27 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
     /// Runs a read on a pooled connection. A read changes nothing, so it is retried (twice, briefly) after a
     /// broken connection or a transient error; if the database stays unreachable the caller gets a 503 that says so.
     /// </summary>
-    internal async ValueTask<T> QueryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    internal ValueTask<T> QueryAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        RetryReadAsync(async () =>
+        {
+            await using var connection = await _data.OpenConnectionAsync(cancellationToken);
+            return await read(connection, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>The retry policy of every read: twice more after a transient failure, then a 503.</summary>
+    private async ValueTask<T> RetryReadAsync<T>(Func<Task<T>> attempt, CancellationToken cancellationToken)
     {
-        for (int attempt = 0; ; attempt++)
+        for (int tried = 0; ; tried++)
         {
             try
             {
-                await using var connection = await _data.OpenConnectionAsync(cancellationToken);
-                return await read(connection, cancellationToken);
+                return await attempt();
             }
             catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 _data.Clear(); // the pool may hold more connections broken the same way
-                if (attempt >= 2) throw Unavailable(e, "read");
-                await Task.Delay(50 * (attempt + 1), cancellationToken);
+                if (tried >= 2) throw Unavailable(e, "read");
+                await Task.Delay(50 * (tried + 1), cancellationToken);
             }
         }
     }
