@@ -26,7 +26,9 @@ public sealed class AuthorizationMatrixTests(KiviServerFixture server) : IClassF
     // The specification, written independently of the server's Caller class.
     private static bool MayRead(Token t, Ns ns) => t.IsRoot || (t.Account == ns.Account && (t.Namespaces is null || t.Namespaces.Contains(ns.Id)));
     private static bool MayWrite(Token t, Ns ns) => MayRead(t, ns) && (t.IsRoot || t.Permission is "write" or "admin");
-    private static bool MayManage(Token t, string account) => t.IsRoot || (t.Account == account && t.Permission == "admin");
+    private static bool IsAdminOf(Token t, string account) => t.IsRoot || (t.Account == account && t.Permission == "admin");
+    /// <summary>Whole-account management (create namespaces, unscoped tokens): an admin that lists no namespaces.</summary>
+    private static bool MayManage(Token t, string account) => IsAdminOf(t, account) && t.Namespaces is null;
     private static bool MaySeeAccount(Token t, string account) => t.IsRoot || t.Account == account;
 
     private async Task<JsonElement> Root(HttpMethod method, string path, object? body = null)
@@ -67,6 +69,7 @@ public sealed class AuthorizationMatrixTests(KiviServerFixture server) : IClassF
             await Issue("write-A", a, "write", null),
             await Issue("read-A1", a, "read", [a1.Id]),
             await Issue("write-A1", a, "write", [a1.Id]),
+            await Issue("admin-A1", a, "admin", [a1.Id]),
             await Issue("replication-A", a, "replication", null),
             await Issue("admin-B", b, "admin", null),
             await Issue("write-B1", b, "write", [b1.Id]),
@@ -207,7 +210,7 @@ public sealed class AuthorizationMatrixTests(KiviServerFixture server) : IClassF
                 await Check("delete namespace", manage, Req(HttpMethod.Delete, $"{namespaces}/{victim}"));
                 using (var still = await server.Client.GetAsync($"{namespaces}/{victim}", Ct))
                     if (still.IsSuccessStatusCode == manage) failures.Add($"{token.Name} delete namespace {label}: the namespace {(manage ? "survived" : "was deleted")}");
-                await Check("list tokens", manage, Req(HttpMethod.Get, $"/client/v4/accounts/{account}/tokens"));
+                await Check("list tokens", IsAdminOf(token, account), Req(HttpMethod.Get, $"/client/v4/accounts/{account}/tokens"));
                 await Check("create token", manage, Req(HttpMethod.Post, $"/client/v4/accounts/{account}/tokens", KiviServerFixture.Json(new { name = "t", permission = "read" })));
                 await Check("list namespaces", MaySeeAccount(token, account), Req(HttpMethod.Get, $"{namespaces}?per_page=1000"));
             }
@@ -230,6 +233,70 @@ public sealed class AuthorizationMatrixTests(KiviServerFixture server) : IClassF
         var seen = (await Api.ReadAsync(listed)).Result.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToHashSet();
         foreach (var ns in new[] { world.A1, world.A2 })
             if (seen.Contains(ns.Id) != MayRead(token, ns)) failures.Add($"{token.Name} namespace list shows {ns.Label}: {seen.Contains(ns.Id)}");
+    }
+
+    [Fact]
+    public async Task A_namespace_scoped_admin_manages_only_its_namespaces_and_tokens_no_broader_than_itself()
+    {
+        string a = KiviServerFixture.AccountId;
+        string namespaces = $"/client/v4/accounts/{a}/storage/kv/namespaces", tokens = $"/client/v4/accounts/{a}/tokens";
+        async Task<string> NewNamespace(string label) =>
+            (await Root(HttpMethod.Post, namespaces, new { title = label + "-" + Guid.NewGuid().ToString("N") })).GetProperty("id").GetString()!;
+        async Task<(string Id, string Value)> NewToken(string name, string permission, string[]? scope)
+        {
+            var t = await Root(HttpMethod.Post, tokens, new { name, permission, namespaces = scope });
+            return (t.GetProperty("id").GetString()!, t.GetProperty("value").GetString()!);
+        }
+        string mine = await NewNamespace("mine"), other = await NewNamespace("other");
+        var scoped = await NewToken("scoped-admin", "admin", [mine]);
+        var broad = await NewToken("broad-admin", "admin", null);
+        var wider = await NewToken("wider-reader", "read", [mine, other]);
+        using var client = server.NewClient(scoped.Value);
+        async Task<HttpStatusCode> Status(HttpMethod method, string path, object? body = null)
+        {
+            using var request = Req(method, path, body is null ? null : KiviServerFixture.Json(body));
+            using var response = await client.SendAsync(request, Ct);
+            return response.StatusCode;
+        }
+
+        // Namespaces: only those it lists; none created, since a new one could never be in its list.
+        Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Put, $"{namespaces}/{other}", new { title = "taken-" + Guid.NewGuid().ToString("N") }));
+        Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Delete, $"{namespaces}/{other}"));
+        Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Post, namespaces, new { title = "new-" + Guid.NewGuid().ToString("N") }));
+        Assert.StartsWith("other-", (await Root(HttpMethod.Get, $"{namespaces}/{other}")).GetProperty("title").GetString());
+        Assert.Equal(HttpStatusCode.OK, await Status(HttpMethod.Put, $"{namespaces}/{mine}", new { title = "mine-renamed-" + Guid.NewGuid().ToString("N") }));
+
+        // Tokens: it sees, rolls and revokes only tokens no broader than itself, and issues none broader.
+        using (var listed = await client.GetAsync(tokens, Ct))
+        {
+            var ids = (await Api.ReadAsync(listed)).Result.EnumerateArray().Select(t => t.GetProperty("id").GetString()).ToHashSet();
+            Assert.Contains(scoped.Id, ids);
+            Assert.DoesNotContain(broad.Id, ids);
+            Assert.DoesNotContain(wider.Id, ids);
+        }
+        foreach (var target in new[] { broad.Id, wider.Id })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Get, $"{tokens}/{target}"));
+            Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Put, $"{tokens}/{target}/value"));
+            Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Delete, $"{tokens}/{target}"));
+        }
+        using (var stillBroad = server.NewClient(broad.Value))
+            Assert.Equal(HttpStatusCode.OK, (await stillBroad.GetAsync($"{namespaces}/{other}", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Post, tokens, new { name = "escalate", permission = "admin" }));
+        Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Post, tokens, new { name = "escalate", permission = "read", namespaces = new[] { other } }));
+        Assert.Equal(HttpStatusCode.Forbidden, await Status(HttpMethod.Post, tokens, new { name = "escalate", permission = "read", namespaces = new[] { mine, other } }));
+        Assert.Equal(3, (await Root(HttpMethod.Get, tokens)).EnumerateArray().Count(t => t.GetProperty("name").GetString() is "scoped-admin" or "broad-admin" or "wider-reader"));
+
+        using var issued = await client.PostAsync(tokens, KiviServerFixture.Json(new { name = "narrow", permission = "read", namespaces = new[] { mine } }), Ct);
+        var narrow = (await Api.ReadAsync(issued)).Result;
+        using (var reader = server.NewClient(narrow.GetProperty("value").GetString()!))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync($"{namespaces}/{mine}/keys", Ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await reader.GetAsync($"{namespaces}/{other}/keys", Ct)).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.OK, await Status(HttpMethod.Put, $"{tokens}/{narrow.GetProperty("id").GetString()}/value"));
+        Assert.Equal(HttpStatusCode.OK, await Status(HttpMethod.Delete, $"{tokens}/{narrow.GetProperty("id").GetString()}"));
+        Assert.Equal(HttpStatusCode.OK, await Status(HttpMethod.Delete, $"{namespaces}/{mine}"));
     }
 
     [Fact]

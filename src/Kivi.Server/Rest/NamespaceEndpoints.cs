@@ -34,6 +34,15 @@ internal static class NamespaceEndpoints
         return ns;
     }
 
+    /// <summary>A namespace the caller may rename or delete: an admin's that it reaches.</summary>
+    private static async ValueTask ResolveManagedAsync(HttpContext context, KvService kv, string accountId, string namespaceId)
+    {
+        await CheckAccountAsync(context, kv, accountId);
+        context.Require(c => c.IsAdminOf(accountId)); // neither read nor write tokens learn which ids exist
+        var ns = await kv.GetNamespaceAsync(accountId, namespaceId, context.RequestAborted);
+        context.Require(c => c.CanManageNamespace(ns));
+    }
+
     /// <summary>A caller of another account is refused before anything of this one is looked up.</summary>
     public static async ValueTask CheckAccountAsync(HttpContext context, KvService kv, string accountId)
     {
@@ -80,8 +89,7 @@ internal static class NamespaceEndpoints
 
     private static async Task RenameAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        await CheckAccountAsync(context, kv, account_id);
-        context.Require(c => c.CanManageAccount(account_id));
+        await ResolveManagedAsync(context, kv, account_id, namespace_id);
         var body = await ReadTitleAsync(context);
         var ns = await kv.RenameNamespaceAsync(account_id, namespace_id, body.Title, context.RequestAborted);
         await Envelope.OkAsync(context, w => Write(w, ns));
@@ -89,8 +97,7 @@ internal static class NamespaceEndpoints
 
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
-        await CheckAccountAsync(context, kv, account_id);
-        context.Require(c => c.CanManageAccount(account_id));
+        await ResolveManagedAsync(context, kv, account_id, namespace_id);
         await kv.DeleteNamespaceAsync(account_id, namespace_id, context.RequestAborted);
         await Envelope.OkEmptyAsync(context);
     }

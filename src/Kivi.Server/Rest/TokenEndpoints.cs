@@ -10,7 +10,8 @@ namespace Kivi.Server.Rest;
 
 /// <summary>
 /// Account-owned scoped tokens, shaped like Cloudflare's account tokens (<c>/accounts/{id}/tokens</c>,
-/// roll with <c>PUT …/{token_id}/value</c>). Only an account admin (or the admin token) manages them.
+/// roll with <c>PUT …/{token_id}/value</c>). Only an account admin (or the admin token) manages them,
+/// and an admin whose token lists namespaces only the tokens no broader than itself.
 /// </summary>
 internal static class TokenEndpoints
 {
@@ -29,13 +30,24 @@ internal static class TokenEndpoints
     private static async Task AuthorizeAsync(HttpContext context, KvService kv, string accountId)
     {
         await NamespaceEndpoints.CheckAccountAsync(context, kv, accountId);
-        context.Require(c => c.CanManageAccount(accountId));
+        context.Require(c => c.IsAdminOf(accountId));
+    }
+
+    /// <summary>An existing token this caller may see, roll or revoke: one no broader than itself.</summary>
+    private static async Task<KvToken> ResolveAsync(HttpContext context, KvService kv, TokenService tokens, string accountId, string tokenId)
+    {
+        await AuthorizeAsync(context, kv, accountId);
+        var token = await tokens.GetAsync(accountId, tokenId, context.RequestAborted);
+        context.Require(c => c.Covers(accountId, token.Namespaces));
+        return token;
     }
 
     private static async Task CreateAsync(HttpContext context, KvService kv, TokenService tokens, string account_id)
     {
         await AuthorizeAsync(context, kv, account_id);
         var body = await RequestBody.ReadJsonAsync(context, MaxBody, _ => KvErrors.InvalidRequest($"The request body exceeds {MaxBody} bytes."), TokenJsonContext.Default.TokenRequest);
+        // A scoped admin issues tokens only within its own namespaces (a null entry is refused by the service).
+        context.Require(c => c.Covers(account_id, body.Namespaces?.OfType<string>().ToArray()));
         var issued = await tokens.CreateAsync(account_id, body.Name, body.Permission, body.Namespaces, context.RequestAborted);
         await Envelope.OkAsync(context, w => Write(w, issued.Token, issued.Value));
     }
@@ -43,28 +55,28 @@ internal static class TokenEndpoints
     private static async Task ListAsync(HttpContext context, KvService kv, TokenService tokens, string account_id)
     {
         await AuthorizeAsync(context, kv, account_id);
-        var all = await tokens.ListAsync(account_id, context.RequestAborted);
-        await Envelope.OkArrayAsync(context, all, (w, t) => Write(w, t, null), Envelope.PageInfo(1, Math.Max(all.Count, 1), all.Count, all.Count));
+        var caller = context.Caller();
+        var all = (await tokens.ListAsync(account_id, context.RequestAborted)).Where(t => caller.Covers(account_id, t.Namespaces)).ToArray();
+        await Envelope.OkArrayAsync(context, all, (w, t) => Write(w, t, null), Envelope.PageInfo(1, Math.Max(all.Length, 1), all.Length, all.Length));
     }
 
     private static async Task GetAsync(HttpContext context, KvService kv, TokenService tokens, string account_id, string token_id)
     {
-        await AuthorizeAsync(context, kv, account_id);
-        var token = await tokens.GetAsync(account_id, token_id, context.RequestAborted);
+        var token = await ResolveAsync(context, kv, tokens, account_id, token_id);
         await Envelope.OkAsync(context, w => Write(w, token, null));
     }
 
     /// <summary>Cloudflare's roll answers with the new value as the result.</summary>
     private static async Task RollAsync(HttpContext context, KvService kv, TokenService tokens, string account_id, string token_id)
     {
-        await AuthorizeAsync(context, kv, account_id);
+        await ResolveAsync(context, kv, tokens, account_id, token_id);
         var issued = await tokens.RollAsync(account_id, token_id);
         await Envelope.OkAsync(context, w => w.WriteStringValue(issued.Value));
     }
 
     private static async Task RevokeAsync(HttpContext context, KvService kv, TokenService tokens, string account_id, string token_id)
     {
-        await AuthorizeAsync(context, kv, account_id);
+        await ResolveAsync(context, kv, tokens, account_id, token_id);
         await tokens.RevokeAsync(account_id, token_id);
         await Envelope.OkAsync(context, w =>
         {
