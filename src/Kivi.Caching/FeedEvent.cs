@@ -2,13 +2,14 @@ namespace Kivi.Caching;
 
 /// <summary>
 /// One line of the change feed. <see cref="Head"/> is the upstream's head when the line was sent (0 when
-/// not given): a follower whose position reaches it knows it is current.
+/// not given): a follower whose position reaches it knows it is current. <see cref="Lineage"/> is carried by a
+/// feed's first line and by resets: the store and history the positions that follow belong to.
 /// </summary>
 public sealed record FeedEvent(FeedEventKind Kind, long Version, long Head, string? NamespaceId = null, byte[]? Key = null,
-    long? Expiration = null, byte[]? Value = null, string? Metadata = null, string? AccountId = null)
+    long? Expiration = null, byte[]? Value = null, string? Metadata = null, string? AccountId = null, Kivi.Protocol.StoreLineage? Lineage = null)
 {
-    public static FeedEvent Heartbeat(long head) => new(FeedEventKind.Heartbeat, head, head);
-    public static FeedEvent ResetTo(long head) => new(FeedEventKind.Reset, head, head);
+    public static FeedEvent Heartbeat(long head, Kivi.Protocol.StoreLineage? lineage = null) => new(FeedEventKind.Heartbeat, head, head, Lineage: lineage);
+    public static FeedEvent ResetTo(long head, Kivi.Protocol.StoreLineage? lineage = null) => new(FeedEventKind.Reset, head, head, Lineage: lineage);
     public static FeedEvent CheckpointAt(long head) => new(FeedEventKind.Checkpoint, head, head);
 }
 

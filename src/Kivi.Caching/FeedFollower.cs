@@ -14,6 +14,7 @@ public sealed class FeedFollower : IAsyncDisposable
     private Task? _loop;
     private int _disposed;
 
+    /// <param name="onError">Told of the first failure after the feed last worked (once per outage, not per retry).</param>
     public FeedFollower(KvCache cache, IKvFeed feed, TimeProvider time, Action<Exception>? onError = null)
     {
         _cache = cache;
@@ -27,14 +28,16 @@ public sealed class FeedFollower : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var backoff = TimeSpan.FromMilliseconds(50);
+        bool failing = false;
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await foreach (var e in _feed.ReadAsync(_cache.Position, ct))
+                await foreach (var e in _feed.ReadAsync(_cache.Position, _cache.Lineage, ct))
                 {
                     _cache.Apply(e);
                     backoff = TimeSpan.FromMilliseconds(50);
+                    failing = false;
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -43,7 +46,8 @@ public sealed class FeedFollower : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _onError?.Invoke(e);
+                if (!failing) _onError?.Invoke(e);
+                failing = true;
             }
             _cache.FeedDisconnected();
             try

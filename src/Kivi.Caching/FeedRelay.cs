@@ -10,6 +10,7 @@ public sealed class FeedRelay
     private readonly Lock _lock = new();
     private long _count; // lines kept since the last reset; the ring holds the newest _ring.Length of them
     private long _resetBelow = long.MinValue;
+    private int _resetCount; // every reader connected before a reset this edge went through must reset too
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public FeedRelay(KvCache cache)
@@ -31,6 +32,7 @@ public sealed class FeedRelay
             {
                 _count = 0;
                 _resetBelow = e.Head;
+                _resetCount++;
             }
             else
             {
@@ -45,15 +47,26 @@ public sealed class FeedRelay
         changed.TrySetResult();
     }
 
+    /// <summary>How many resets this edge went through: a reader notes it when it connects and passes it to <see cref="ReadAfter"/>.</summary>
+    public int ResetCount
+    {
+        get { lock (_lock) return _resetCount; }
+    }
+
     /// <summary>
     /// The kept lines after <paramref name="afterVersion"/>, or a single reset when lines it needs are no
-    /// longer kept; with a task that completes when more arrive.
+    /// longer kept or this edge reset since the reader's <paramref name="resetCount"/> (which is then brought
+    /// up to date); with a task that completes when more arrive.
     /// </summary>
-    public (IReadOnlyList<FeedEvent> Lines, Task More) ReadAfter(long afterVersion)
+    public (IReadOnlyList<FeedEvent> Lines, Task More) ReadAfter(long afterVersion, ref int resetCount)
     {
         lock (_lock)
         {
-            if (afterVersion < _resetBelow) return ([FeedEvent.ResetTo(Cache.Position)], _changed.Task);
+            if (afterVersion < _resetBelow || resetCount != _resetCount)
+            {
+                resetCount = _resetCount;
+                return ([FeedEvent.ResetTo(Cache.Position, Cache.Lineage)], _changed.Task);
+            }
             var lines = new List<FeedEvent>();
             for (long i = Math.Max(0, _count - _ring.Length); i < _count; i++)
                 if (_ring[i % _ring.Length] is { } e && e.Version > afterVersion) lines.Add(e);

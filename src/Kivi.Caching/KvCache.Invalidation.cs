@@ -6,6 +6,17 @@ public sealed partial class KvCache
     private long _lastLineAt;
     private long _caughtUpAt;
     private volatile bool _connected;
+    private volatile Kivi.Protocol.StoreLineage? _lineage;
+    private long _resets;
+
+    /// <summary>The store and history the cache's position belongs to, as its upstream last said; null before it has.</summary>
+    public Kivi.Protocol.StoreLineage? Lineage => _lineage;
+
+    /// <summary>How many times the cache dropped everything it held because its upstream could not continue its history.</summary>
+    public long Resets => Interlocked.Read(ref _resets);
+
+    /// <summary>Raised when the cache drops everything it holds, with the reason (edges log it).</summary>
+    public event Action<string>? ResetOccurred;
 
     /// <summary>The version of the last change applied from the feed; -1 before the first line.</summary>
     public long Position => Volatile.Read(ref _position);
@@ -28,16 +39,28 @@ public sealed partial class KvCache
         switch (e.Kind)
         {
             case FeedEventKind.Heartbeat:
+                if (e.Lineage is { } lineage && _lineage is { } known && lineage.StoreId != known.StoreId)
+                {
+                    Reset(e.Head, lineage, $"the upstream is a different store ({lineage.StoreId}, was {known.StoreId})");
+                    e = FeedEvent.ResetTo(e.Head, lineage); // relayed as a reset to the tiers below
+                    break;
+                }
+                if (Position >= 0 && e.Head < Position)
+                {
+                    // The upstream is behind what this cache already applied: an older copy of its store.
+                    Reset(e.Head, e.Lineage ?? _lineage, $"the upstream's head {e.Head} is below this cache's position {Position}");
+                    e = FeedEvent.ResetTo(e.Head, e.Lineage ?? _lineage);
+                    break;
+                }
+                if (e.Lineage is not null) _lineage = e.Lineage;
                 if (Position < 0) Volatile.Write(ref _position, e.Head); // a fresh follower starts at the head
                 break;
             case FeedEventKind.Checkpoint:
                 Advance(e.Head);
                 break;
             case FeedEventKind.Reset:
-                // Changes were lost to this reader: nothing held can be trusted to be current.
-                _store.Clear();
-                ClearLists();
-                Volatile.Write(ref _position, e.Head);
+                // Changes were lost to this reader, or its position is from another history: nothing held can be trusted.
+                Reset(e.Head, e.Lineage ?? _lineage, "the upstream could not continue this cache's feed position");
                 break;
             case FeedEventKind.NamespaceDropped:
                 _store.RemoveWhere((k, _) => k.NamespaceId == e.NamespaceId);
@@ -62,6 +85,30 @@ public sealed partial class KvCache
         }
         if (e.Head > 0 && Position >= e.Head) Volatile.Write(ref _caughtUpAt, now);
         Applied?.Invoke(e);
+    }
+
+    /// <summary>Drops everything held and starts again at <paramref name="head"/> of <paramref name="lineage"/>.</summary>
+    private void Reset(long head, Kivi.Protocol.StoreLineage? lineage, string reason)
+    {
+        _store.Clear();
+        ClearLists();
+        _lineage = lineage;
+        Volatile.Write(ref _position, head);
+        Volatile.Write(ref _caughtUpAt, 0);
+        Interlocked.Increment(ref _resets);
+        ResetOccurred?.Invoke(reason);
+    }
+
+    /// <summary>
+    /// An answer came from a store other than the one this cache follows (its upstream was replaced): drop
+    /// everything and follow the new store from its head once the feed reconnects.
+    /// </summary>
+    private void ResetForeignAnswer(string storeId)
+    {
+        var known = _lineage;
+        if (known is null || known.StoreId == storeId) return;
+        Reset(-1, null, $"an answer came from a different store ({storeId}, was {known.StoreId})");
+        Applied?.Invoke(FeedEvent.ResetTo(-1));
     }
 
     /// <summary>Raised after each feed line is applied (edges relay them to the tier below).</summary>

@@ -60,6 +60,11 @@ public sealed partial class KvCache
             bool healthyBefore = FeedHealthy;
             long knownAt = _time.GetTimestamp();
             var read = await _upstream.GetAsync(key, CancellationToken.None);
+            if (read.StoreId is { } store && Lineage is { } known && store != known.StoreId)
+            {
+                ResetForeignAnswer(store);
+                flight = new Flight(); // floors raised by the old store's feed mean nothing now
+            }
             if (read.AsOf < flight.Floor)
             {
                 // A change to this key arrived while the read was under way, and the answer predates it.

@@ -18,5 +18,8 @@ public sealed class UpstreamRead : IAsyncDisposable
     public long Version { get; init; }
     public long AsOf { get; init; }
 
+    /// <summary>The store the answer came from (<see cref="Kivi.Protocol.KiviHeaders.Store"/>), when the upstream says.</summary>
+    public string? StoreId { get; init; }
+
     public ValueTask DisposeAsync() => Body?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -294,7 +294,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
         var backoff = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)
         {
-            await using (var lines = feed.ReadAsync(position, cancellationToken).GetAsyncEnumerator(cancellationToken))
+            await using (var lines = feed.ReadAsync(position, null, cancellationToken).GetAsyncEnumerator(cancellationToken))
             {
                 while (true)
                 {
@@ -343,12 +343,12 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     /// <summary>The namespace's watch as a cache feed (every key) or a watch (a prefix), found once the account is known.</summary>
     private sealed class WatchFeed(KiviNamespace owner, string? prefix) : IKvFeed
     {
-        public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, StoreLineage? lineage, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             string account = await owner._accountId(cancellationToken);
             string path = $"client/v4/accounts/{account}/storage/kv/namespaces/{owner.NamespaceId}/changes"
                 + (string.IsNullOrEmpty(prefix) ? "" : "?prefix=" + Uri.EscapeDataString(prefix));
-            await foreach (var e in owner._upstream.ReadFeedAsync(path, afterVersion, cancellationToken)) yield return e;
+            await foreach (var e in owner._upstream.ReadFeedAsync(path, afterVersion, lineage, cancellationToken)) yield return e;
         }
     }
 

@@ -63,10 +63,11 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         try
         {
             long asOf = HeaderLong(response, KiviHeaders.Head) ?? 0;
+            string? store = response.Headers.TryGetValues(KiviHeaders.Store, out var s) ? s.First() : null;
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 response.Dispose();
-                return UpstreamRead.Missing(asOf);
+                return new UpstreamRead { AsOf = asOf, StoreId = store };
             }
             await EnsureSuccessAsync(response, "read", cancellationToken);
             long length = response.Content.Headers.ContentLength ?? -1;
@@ -76,11 +77,11 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
             if (length < 0 || length > _maxEntryBytes)
             {
                 var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                return new UpstreamRead { Found = true, Body = new OwningStream(body, response), Length = length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf };
+                return new UpstreamRead { Found = true, Body = new OwningStream(body, response), Length = length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf, StoreId = store };
             }
             var value = await ReadBodyAsync(response, timeout.Token, cancellationToken);
             response.Dispose();
-            return new UpstreamRead { Found = true, Value = value, Length = value.Length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf };
+            return new UpstreamRead { Found = true, Value = value, Length = value.Length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf, StoreId = store };
         }
         catch
         {
@@ -133,12 +134,13 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
     }
 
     /// <summary>Follows the feed from <paramref name="afterVersion"/> (from the head when negative) until the connection ends or stalls.</summary>
-    public IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, CancellationToken cancellationToken) => ReadFeedAsync(_feedPath, afterVersion, cancellationToken);
+    public IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, StoreLineage? lineage, CancellationToken cancellationToken) => ReadFeedAsync(_feedPath, afterVersion, lineage, cancellationToken);
 
     /// <summary>Follows the feed at <paramref name="feedPath"/> (the account's, or one namespace's watch) from <paramref name="afterVersion"/>.</summary>
-    public async IAsyncEnumerable<FeedEvent> ReadFeedAsync(string feedPath, long afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<FeedEvent> ReadFeedAsync(string feedPath, long afterVersion, StoreLineage? lineage, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        string url = feedPath + (feedPath.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"heartbeat_ms={(long)_heartbeat.TotalMilliseconds}" + (afterVersion >= 0 ? $"&after={afterVersion}" : "");
+        string url = feedPath + (feedPath.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"heartbeat_ms={(long)_heartbeat.TotalMilliseconds}" + (afterVersion >= 0 ? $"&after={afterVersion}" : "")
+            + (afterVersion >= 0 && lineage is not null ? $"&store={Uri.EscapeDataString(lineage.StoreId)}&epoch={lineage.CurrentEpoch}" : "");
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stall.CancelAfter(_stallTimeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
@@ -172,8 +174,8 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         long head = o.TryGetProperty("head", out var h) ? h.GetInt64() : 0;
         switch (type)
         {
-            case "heartbeat": return FeedEvent.Heartbeat(head);
-            case "reset": return FeedEvent.ResetTo(head);
+            case "heartbeat": return FeedEvent.Heartbeat(head, StoreLineage.Read(o));
+            case "reset": return FeedEvent.ResetTo(head, StoreLineage.Read(o));
         }
         var kind = o.GetProperty("kind").GetString() switch
         {

@@ -17,6 +17,9 @@ public static class KiviHeaders
     /// <summary>On reads: the store position the answer reflects (every change up to it is included), on hits and misses.</summary>
     public const string Head = "Kivi-Head";
 
+    /// <summary>On reads: the identity of the store the answer comes from (<see cref="StoreLineage.StoreId"/>).</summary>
+    public const string Store = "Kivi-Store";
+
     /// <summary>On a read an edge served past its cacheTtl because its upstream failed: seconds since it was known current.</summary>
     public const string Stale = "Kivi-Stale";
 

@@ -48,6 +48,13 @@ public sealed class KiviOptions
     /// <summary>Edge: how long an answer about a client's token is remembered (so how long a revoked token still reads at an edge).</summary>
     public TimeSpan TokenCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Edge: while the upstream is unreachable, how long after it was last confirmed a client's token is
+    /// still honoured (so a token revoked just before an outage works at most this long). Unset: twelve
+    /// times <see cref="TokenCacheTtl"/> (a minute by default).
+    /// </summary>
+    public TimeSpan? TokenOutageGrace { get; set; }
+
     /// <summary>Edge: how long a request to the upstream may take before it counts as failed.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -84,6 +91,7 @@ public sealed class KiviOptions
         ("--cache-bytes", "KIVI_CACHE_BYTES", "Kivi:CacheBytes"),
         ("--max-stale", "KIVI_MAX_STALE", "Kivi:MaxStale"),
         ("--token-cache-ttl", "KIVI_TOKEN_CACHE_TTL", "Kivi:TokenCacheTtl"),
+        ("--token-outage-grace", "KIVI_TOKEN_OUTAGE_GRACE", "Kivi:TokenOutageGrace"),
         ("--upstream-timeout", "KIVI_UPSTREAM_TIMEOUT", "Kivi:UpstreamTimeout"),
         ("--default-cache-ttl", "KIVI_DEFAULT_CACHE_TTL", "Kivi:DefaultCacheTtl"),
         ("--min-cache-ttl", "KIVI_MIN_CACHE_TTL", "Kivi:MinCacheTtl"),

@@ -48,6 +48,7 @@ public static class KiviServer
             MinExpirationTtlSeconds = Math.Max(1, options.MinExpirationTtl),
         });
         builder.Services.AddSingleton<KvService>();
+        builder.Services.AddSingleton<FaultLog>();
         return options.Role switch
         {
             "single" or "origin" => await BuildOriginAsync(builder, options),
@@ -154,17 +155,20 @@ public static class KiviServer
         builder.Services.AddSingleton(sp =>
         {
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi.Feed");
-            return new FeedFollower(sp.GetRequiredService<KvCache>(), upstream, sp.GetRequiredService<TimeProvider>(), e => Log.FeedStopped(logger, e, baseAddress));
+            return new FeedFollower(sp.GetRequiredService<KvCache>(), upstream, sp.GetRequiredService<TimeProvider>(), e => Log.FeedStopped(logger, baseAddress, e.Message));
         });
         builder.Services.AddHostedService<Edge.FeedFollowerService>();
         builder.Services.AddSingleton(new Edge.EdgeUpstreamApi(upstream));
         builder.Services.AddSingleton<Edge.EdgeEngine>();
         builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<Edge.EdgeEngine>());
-        builder.Services.AddSingleton<ICallerAuthenticator>(sp => new Edge.EdgeAuthenticator(sp.GetRequiredService<Edge.EdgeUpstreamApi>(), sp.GetRequiredService<TimeProvider>(), options.TokenCacheTtl));
-        builder.Services.AddSingleton(sp => new Edge.EdgeProxy(http, sp.GetRequiredService<KvCache>(), sp.GetRequiredService<ILogger<Edge.EdgeProxy>>()));
+        builder.Services.AddSingleton<ICallerAuthenticator>(sp => new Edge.EdgeAuthenticator(sp.GetRequiredService<Edge.EdgeUpstreamApi>(), sp.GetRequiredService<TimeProvider>(), options.TokenCacheTtl, options.TokenOutageGrace));
+        builder.Services.AddSingleton(sp => new Edge.EdgeProxy(http, sp.GetRequiredService<KvCache>(), sp.GetRequiredService<ILogger<Edge.EdgeProxy>>(), sp.GetRequiredService<FaultLog>()));
 
         var app = builder.Build();
         failover.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi.Upstream");
+        var edgeCache = app.Services.GetRequiredService<KvCache>();
+        var feedLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi.Feed");
+        edgeCache.ResetOccurred += reason => Log.CacheReset(feedLogger, edgeCache.Resets, reason);
         _ = app.Services.GetRequiredService<FeedRelay>(); // relays from the first feed line on
         Log.EdgeStarted(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi"), baseAddress, cacheOptions.CapacityBytes, options.DefaultCacheTtl, options.MaxStale);
         MapApi(app, app.Services.GetRequiredService<ICallerAuthenticator>(), app.Services.GetRequiredService<Edge.EdgeProxy>());

@@ -23,14 +23,11 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Error, "Expiration sweep failed")]
     public static partial void SweepFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(7, LogLevel.Warning, "Forwarding {Method} to the upstream {Upstream} failed")]
-    public static partial void UpstreamFailed(ILogger logger, Exception e, string method, Uri upstream);
-
     [LoggerMessage(8, LogLevel.Warning, "The upstream acknowledged a write to {Uri} without a Kivi-Version: read-your-writes cannot be ensured for it")]
     public static partial void NoWriteVersion(ILogger logger, Uri? uri);
 
-    [LoggerMessage(9, LogLevel.Warning, "The change feed from {Upstream} stopped; reconnecting")]
-    public static partial void FeedStopped(ILogger logger, Exception e, Uri upstream);
+    [LoggerMessage(9, LogLevel.Warning, "The change feed from {Upstream} stopped ({Reason}); reconnecting, and saying nothing more until it works again")]
+    public static partial void FeedStopped(ILogger logger, Uri upstream, string reason);
 
     [LoggerMessage(10, LogLevel.Information, "Edge of {Upstream}: cache {CapacityBytes} bytes, default cacheTtl {CacheTtl} s, stale-if-error up to {MaxStale}")]
     public static partial void EdgeStarted(ILogger logger, Uri upstream, long capacityBytes, int cacheTtl, TimeSpan maxStale);
@@ -43,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "Upstream {Failed} unreachable; failing over to {Next}")]
     public static partial void FailingOver(ILogger logger, Uri failed, Uri next);
+
+    [LoggerMessage(15, LogLevel.Warning, "Requests are failing with {Status}: {Message} ({Suppressed} more such failures since the last line; at most one line a minute)")]
+    public static partial void Fault(ILogger logger, int status, string message, int suppressed);
+
+    [LoggerMessage(14, LogLevel.Warning, "Cache reset ({Resets} so far): {Reason}; everything held was dropped and the feed starts again from the upstream's head")]
+    public static partial void CacheReset(ILogger logger, long resets, string reason);
 }

@@ -73,11 +73,27 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
             var (head, catalog) = await ReadHeadAsync(connection, tx, PostgresSql.ReadHead, cancellationToken);
             _head = head;
             _catalog = await Catalog.LoadAsync(connection, tx, catalog, cancellationToken);
+            Lineage = await ReadLineageAsync(connection, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return 0;
         }, "open", cancellationToken);
         _follower = Task.Run(() => RunFollowerAsync(_stopping.Token), CancellationToken.None);
         _writerLoop = Task.Run(RunWriterAsync, CancellationToken.None);
+    }
+
+    public Kivi.Protocol.StoreLineage? Lineage { get; private set; }
+
+    private static async Task<Kivi.Protocol.StoreLineage> ReadLineageAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken cancellationToken)
+    {
+        string id;
+        await using (var read = new NpgsqlCommand(PostgresSql.ReadStoreId, connection, tx))
+            id = (string)(await read.ExecuteScalarAsync(cancellationToken))!;
+        var history = new List<Kivi.Protocol.StoreEpoch>();
+        await using (var read = new NpgsqlCommand(PostgresSql.ReadHistory, connection, tx))
+        await using (var r = await read.ExecuteReaderAsync(cancellationToken))
+            while (await r.ReadAsync(cancellationToken)) history.Add(new(r.GetInt64(0), r.GetInt64(1)));
+        history.Reverse();
+        return new Kivi.Protocol.StoreLineage(id, history);
     }
 
     private static async Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

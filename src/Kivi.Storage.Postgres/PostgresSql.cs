@@ -60,7 +60,18 @@ internal static class PostgresSql
             issued_on bigint NOT NULL,
             hash bytea NOT NULL UNIQUE);
         """,
+        // 2. The store's identity and history (see StoreLineage). Origins over one database share one history,
+        // so an origin's start does not begin an epoch: only a database made anew (a different store) differs.
+        """
+        CREATE TABLE kivi_store (id integer PRIMARY KEY CHECK (id = 1), store_id text NOT NULL);
+        INSERT INTO kivi_store (id, store_id) VALUES (1, substr(md5(random()::text || clock_timestamp()::text), 1, 16));
+        CREATE TABLE kivi_history (seq bigserial PRIMARY KEY, epoch bigint NOT NULL, start_version bigint NOT NULL);
+        INSERT INTO kivi_history (epoch, start_version) SELECT (random() * 9e18)::bigint, version FROM kivi_head;
+        """,
     ];
+
+    public const string ReadStoreId = "SELECT store_id FROM kivi_store WHERE id = 1;";
+    public const string ReadHistory = "SELECT epoch, start_version FROM kivi_history ORDER BY seq DESC LIMIT 32;";
 
     public const string Channel = "kivi";
     public const string Listen = "LISTEN kivi;";

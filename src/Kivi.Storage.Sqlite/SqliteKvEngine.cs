@@ -76,6 +76,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         Exec(_writer, $"PRAGMA wal_autocheckpoint = {_options.CheckpointPages};");
         Migrate(_writer);
         _head = _durableHead = (long)Scalar(_writer, SqliteSql.ReadHead)!;
+        Lineage = BeginEpoch(_writer);
         // Kept open for the engine's lifetime: SQLite's locks live on the database and -shm files, not on
         // the WAL, so this handle cannot disturb them.
         if (_options.Durable)
@@ -104,6 +105,30 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         _writerLoop = Task.Run(RunWriterAsync, CancellationToken.None);
         _syncerLoop = Task.Run(RunSyncerAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    public Kivi.Protocol.StoreLineage? Lineage { get; private set; }
+
+    /// <summary>
+    /// Every open starts an epoch at the head: a copy of this file restored later starts one of its own, so a
+    /// follower positioned in the history this copy never saw is told to start again.
+    /// </summary>
+    private static Kivi.Protocol.StoreLineage BeginEpoch(SqliteConnection connection)
+    {
+        using (var tx = connection.BeginTransaction())
+        {
+            using var cmd = Command(connection, SqliteSql.BeginEpoch);
+            cmd.Transaction = tx;
+            cmd.Parameters.AddWithValue("$keep", Kivi.Protocol.StoreLineage.MaxEpochs);
+            cmd.ExecuteNonQuery();
+            tx.Commit();
+        }
+        string id = ((long)Scalar(connection, SqliteSql.ReadStoreId)!).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+        var history = new List<Kivi.Protocol.StoreEpoch>();
+        using (var cmd = Command(connection, SqliteSql.ReadHistory))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) history.Add(new(r.GetInt64(0), r.GetInt64(1)));
+        return new Kivi.Protocol.StoreLineage(id, history);
     }
 
     private static void Migrate(SqliteConnection connection)

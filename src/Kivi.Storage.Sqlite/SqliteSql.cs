@@ -60,7 +60,20 @@ internal static class SqliteSql
         ALTER TABLE changes ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
         UPDATE changes SET account_id = coalesce((SELECT account_id FROM namespaces WHERE namespaces.id = changes.ns), '');
         """,
+        // 4: the store's identity and the epochs of its history (see StoreLineage): each open starts an epoch.
+        """
+        INSERT INTO meta (name, value) VALUES ('store_id', random());
+        CREATE TABLE history (seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, start_version INTEGER NOT NULL);
+        """,
     ];
+
+    /// <summary>A new epoch at the head, keeping the newest StoreLineage.MaxEpochs.</summary>
+    public const string BeginEpoch = """
+        INSERT INTO history (epoch, start_version) VALUES (random(), (SELECT value FROM meta WHERE name = 'head_version'));
+        DELETE FROM history WHERE seq <= (SELECT max(seq) FROM history) - $keep;
+        """;
+    public const string ReadStoreId = "SELECT value FROM meta WHERE name = 'store_id';";
+    public const string ReadHistory = "SELECT epoch, start_version FROM history ORDER BY seq;";
 
     public const string ReadHead = "SELECT value FROM meta WHERE name = 'head_version';";
     public const string WriteHead = "UPDATE meta SET value = $v WHERE name = 'head_version';";

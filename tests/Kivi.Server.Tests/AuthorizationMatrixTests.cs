@@ -300,6 +300,33 @@ public sealed class AuthorizationMatrixTests(KiviServerFixture server) : IClassF
     }
 
     [Fact]
+    public async Task Cloudflare_global_key_headers_carry_a_kivi_token_with_the_same_scopes()
+    {
+        string a = KiviServerFixture.AccountId, namespaces = $"/client/v4/accounts/{a}/storage/kv/namespaces";
+        string mine = (await Root(HttpMethod.Post, namespaces, new { title = "gk-" + Guid.NewGuid().ToString("N") })).GetProperty("id").GetString()!;
+        string other = (await Root(HttpMethod.Post, namespaces, new { title = "gk-" + Guid.NewGuid().ToString("N") })).GetProperty("id").GetString()!;
+        string token = (await Root(HttpMethod.Post, $"/client/v4/accounts/{a}/tokens", new { name = "global-key", permission = "read", namespaces = new[] { mine } })).GetProperty("value").GetString()!;
+        async Task<HttpStatusCode> Send(HttpMethod method, string path, params (string Name, string Value)[] headers)
+        {
+            using var client = server.NewClient(null);
+            using var request = new HttpRequestMessage(method, path);
+            if (method == HttpMethod.Put) request.Content = new StringContent("x");
+            foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+            using var response = await client.SendAsync(request, Ct);
+            return response.StatusCode;
+        }
+        (string, string) email = ("X-Auth-Email", "someone@example.com"), key = ("X-Auth-Key", token);
+        Assert.Equal(HttpStatusCode.OK, await Send(HttpMethod.Get, $"{namespaces}/{mine}/keys", email, key));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Get, $"{namespaces}/{other}/keys", email, key));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Put, $"{namespaces}/{mine}/values/k", email, key));
+        Assert.Equal(HttpStatusCode.OK, await Send(HttpMethod.Get, $"/", ("X-Kivi-Namespace", mine), email, key));
+        Assert.Equal(HttpStatusCode.Forbidden, await Send(HttpMethod.Get, $"{namespaces}/{mine}/keys", email, ("X-Auth-Key", "not-a-token")));
+        // Ambiguous carriers are no credentials at all.
+        Assert.Equal(HttpStatusCode.Unauthorized, await Send(HttpMethod.Get, $"{namespaces}/{mine}/keys", key));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Send(HttpMethod.Get, $"{namespaces}/{mine}/keys", email, key, ("Authorization", "Bearer " + token)));
+    }
+
+    [Fact]
     public async Task Tokens_are_shown_once_and_rolled_or_revoked_tokens_stop_working_at_once()
     {
         string a = KiviServerFixture.AccountId;

@@ -57,6 +57,21 @@ public sealed class ChangeFeedTests : IAsyncLifetime
             }
         }
 
+        /// <summary>Reads until the server ends the feed, failing if it has not within <paramref name="within"/>.</summary>
+        public async Task EndsWithinAsync(TimeSpan within)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            deadline.CancelAfter(within);
+            try
+            {
+                while (await reader.ReadLineAsync(deadline.Token) is not null) { }
+            }
+            catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the feed was still open after {within.TotalSeconds} s");
+            }
+        }
+
         public void Dispose()
         {
             reader.Dispose();
@@ -179,6 +194,67 @@ public sealed class ChangeFeedTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
         using var foreign = await replica.GetAsync($"/client/v4/accounts/{other}/storage/kv/namespaces/{theirs}/values/secret", Ct);
         Assert.Equal(HttpStatusCode.Forbidden, foreign.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_token_scoped_to_one_namespace_reads_only_that_namespaces_changes_and_lookups()
+    {
+        string mine = await NamespaceAsync(), other = await NamespaceAsync();
+        async Task<string> Issue(string permission)
+        {
+            using var r = await _root.PostAsync($"/client/v4/accounts/{Account}/tokens", KiviServerFixture.Json(new { name = "scoped-" + permission, permission, namespaces = new[] { mine } }), Ct);
+            return JsonDocument.Parse(await r.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("result").GetProperty("value").GetString()!;
+        }
+        foreach (var permission in new[] { "replication", "admin" })
+        {
+            using var scoped = Client(await Issue(permission));
+            using var feed = await OpenAsync(scoped, "heartbeat_ms=200");
+            await feed.NextAsync();
+            long hidden = await PutAsync(other, "secret", "not yours");
+            long shown = await PutAsync(mine, "public", "yours");
+            var change = await feed.NextAsync(IsChange);
+            Assert.Equal((shown, mine), (change.GetProperty("version").GetInt64(), change.GetProperty("namespace").GetString()));
+            Assert.True(shown > hidden);
+            using (var drop = await _root.DeleteAsync($"/client/v4/accounts/{Account}/storage/kv/namespaces/{await NamespaceAsync()}", Ct)) Assert.True(drop.IsSuccessStatusCode);
+            long last = await PutAsync(mine, "last", "yours");
+            Assert.Equal(last, (await feed.NextAsync(IsChange)).GetProperty("version").GetInt64()); // not the drop of a namespace it does not list
+
+            // The replication lookup of a namespace: its own, yes; another of the account is as unknown as a missing one.
+            using (var found = await scoped.GetAsync($"/client/v4/kivi/namespaces/{mine}", Ct)) Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+            using var hiddenNs = await scoped.GetAsync($"/client/v4/kivi/namespaces/{other}", Ct);
+            Assert.Equal(HttpStatusCode.NotFound, hiddenNs.StatusCode);
+            Assert.DoesNotContain(other, await hiddenNs.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Revoking_or_rolling_a_token_ends_the_feeds_and_watches_it_opened_within_seconds()
+    {
+        string ns = await NamespaceAsync();
+        async Task<(string Id, string Value)> Issue(string permission)
+        {
+            using var r = await _root.PostAsync($"/client/v4/accounts/{Account}/tokens", KiviServerFixture.Json(new { name = "stream-" + permission, permission }), Ct);
+            var result = JsonDocument.Parse(await r.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("result");
+            return (result.GetProperty("id").GetString()!, result.GetProperty("value").GetString()!);
+        }
+        var replication = await Issue("replication");
+        var reader = await Issue("read");
+        using var replica = Client(replication.Value);
+        using var watcher = Client(reader.Value);
+        using var feed = await OpenAsync(replica, "heartbeat_ms=60000");
+        await feed.NextAsync();
+        var watchResponse = await watcher.GetAsync($"/client/v4/accounts/{Account}/storage/kv/namespaces/{ns}/changes?heartbeat_ms=60000", HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal(HttpStatusCode.OK, watchResponse.StatusCode);
+        using var watch = new Feed(watchResponse, new StreamReader(await watchResponse.Content.ReadAsStreamAsync(Ct), Encoding.UTF8));
+        await watch.NextAsync();
+
+        using (var revoke = await _root.DeleteAsync($"/client/v4/accounts/{Account}/tokens/{replication.Id}", Ct)) Assert.True(revoke.IsSuccessStatusCode);
+        using (var roll = await _root.PutAsync($"/client/v4/accounts/{Account}/tokens/{reader.Id}/value", null, Ct)) Assert.True(roll.IsSuccessStatusCode);
+        // Heartbeats are a minute apart: only the revocation can end these streams within the deadline.
+        await feed.EndsWithinAsync(TimeSpan.FromSeconds(10));
+        await watch.EndsWithinAsync(TimeSpan.FromSeconds(10));
+        using var again = await replica.GetAsync("/client/v4/kivi/changes", HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, again.StatusCode);
     }
 
     public async ValueTask DisposeAsync()

@@ -53,11 +53,14 @@ internal sealed class EdgeCluster : IAsyncDisposable
 
     public async Task KillOriginAsync() => await Origin.KillAsync();
 
-    /// <summary>Starts the origin again on its old port, over its old data.</summary>
-    public async Task RestartOriginAsync()
+    /// <summary>The origin's data folder (edges keep nothing on disk).</summary>
+    public string OriginData => _data;
+
+    /// <summary>Starts the origin again on its old port, over its old data or over <paramref name="data"/> (another store, or an older copy).</summary>
+    public async Task RestartOriginAsync(string? data = null)
     {
         await Origin.DisposeAsync();
-        Origin = await ServerProcess.StartAsync(_data, [.. _originArgs, "--urls", Origin.BaseAddress.ToString().TrimEnd('/')]);
+        Origin = await ServerProcess.StartAsync(data ?? _data, [.. _originArgs, "--urls", Origin.BaseAddress.ToString().TrimEnd('/')]);
     }
 
     public string ValuePath(string key) => $"/client/v4/accounts/{Account}/storage/kv/namespaces/{Namespace}/values/{Uri.EscapeDataString(key)}";

@@ -9,6 +9,12 @@ public interface IKvEngine : IAsyncDisposable
     /// <summary>Opens the store, creating or migrating its schema.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The store the data comes from and its history (see <see cref="Kivi.Protocol.StoreLineage"/>); null for
+    /// a cache that has not yet heard from its upstream.
+    /// </summary>
+    Kivi.Protocol.StoreLineage? Lineage { get; }
+
     /// <summary>The version of the latest committed change.</summary>
     long HeadVersion { get; }
 

@@ -9,13 +9,13 @@ using Microsoft.Extensions.Logging;
 namespace Kivi.Server.Binding;
 
 /// <summary>Serves a request that carries <c>X-Kivi-Namespace</c> as workerd's KV binding protocol.</summary>
-internal sealed class BindingHandler(ICallerAuthenticator tokens, KvService kv, ILogger<BindingHandler> logger)
+internal sealed class BindingHandler(ICallerAuthenticator tokens, KvService kv, ILogger<BindingHandler> logger, FaultLog faults)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         try
         {
-            if (TokenAuthenticator.BearerToken(context.Request.Headers.Authorization) is not { } token)
+            if (TokenAuthenticator.RequestToken(context.Request) is not { } token)
             {
                 await BindingErrors.WriteAsync(context, 401, "Authentication error");
                 return;
@@ -43,7 +43,8 @@ internal sealed class BindingHandler(ICallerAuthenticator tokens, KvService kv, 
                 OperationCanceledException => (499, "Client Closed Request"),
                 _ => (500, "Internal Server Error"),
             };
-            if (status >= 500) Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
+            if (e is KvException { StatusCode: >= 500 }) faults.Report(status, message);
+            else if (status >= 500) Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
             await BindingErrors.WriteAsync(context, status, message, (e as KvException)?.Code);
         }
     }

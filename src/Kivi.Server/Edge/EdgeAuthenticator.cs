@@ -7,10 +7,13 @@ namespace Kivi.Server.Edge;
 /// <summary>
 /// Checks a client's token at an edge by asking the upstream who it is (by hash; the token itself never
 /// leaves the request), remembering the answer for a short while so hot reads do not pay a round trip.
-/// A revoked token stops working at the edges within that time.
+/// A revoked token stops working at the edges within that time; while the upstream is unreachable, a token
+/// confirmed within <paramref name="outageGrace"/> is still honoured, and any other is answered 503.
 /// </summary>
-internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider time, TimeSpan remember) : ICallerAuthenticator
+internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider time, TimeSpan remember, TimeSpan? outageGrace) : ICallerAuthenticator
 {
+    private readonly TimeSpan _outageGrace = outageGrace ?? remember * 12;
+
     /// <summary>An unknown token is asked about again soon: it may just have been created.</summary>
     private static readonly TimeSpan NegativeRemember = TimeSpan.FromSeconds(1);
 
@@ -33,9 +36,14 @@ internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider t
         {
             caller = await upstream.FindCallerAsync(TokenService.Hash(token), cancellationToken);
         }
-        catch (Kivi.Caching.UpstreamUnavailableException) when (held && known.Caller is not null)
+        catch (Kivi.Caching.UpstreamUnavailableException) when (held && known.Caller is not null && time.GetElapsedTime(known.At) < _outageGrace)
         {
-            return known.Caller; // stale-if-error covers who may read, too: the upstream cannot say otherwise now
+            return known.Caller; // stale-if-error covers who may read, too, for a bounded time: the upstream cannot say otherwise now
+        }
+        catch (Kivi.Caching.UpstreamUnavailableException e)
+        {
+            throw new Kivi.Protocol.KvException(503, Kivi.Protocol.KvErrorCode.UpstreamUnavailable,
+                $"This edge cannot reach its upstream to check the token: {e.Message}");
         }
         if (_known.Count > 100_000) _known.Clear();
         _known[token] = (caller, time.GetTimestamp());

@@ -42,6 +42,7 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>An edge's position is the last change its feed applied.</summary>
+    public Kivi.Protocol.StoreLineage? Lineage => _cache.Lineage;
     public long HeadVersion => Math.Max(0, _cache.Position);
     public long DurableHeadVersion => HeadVersion;
 

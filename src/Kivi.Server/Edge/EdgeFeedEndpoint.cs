@@ -25,18 +25,28 @@ internal static class EdgeFeedEndpoint
         if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
         var cache = relay.Cache;
         var q = context.Request.Query;
-        long after = ChangeFeedEndpoint.ParseVersion(Query.Text(q, "after"), "after") ?? cache.Position;
+        // The lineage is known from this edge's first feed line on; until then it cannot say what it relays.
+        if (cache.Lineage is null)
+            throw new Kivi.Protocol.KvException(503, Kivi.Protocol.KvErrorCode.UpstreamUnavailable, "This edge has not yet reached its upstream's change feed; try again shortly.");
+        int resets = relay.ResetCount;
+        var (requested, store, epoch) = ChangeFeedEndpoint.ParseResume(q);
+        long after = requested ?? cache.Position;
         var heartbeat = FeedLines.Heartbeat(q, cache.Options.FeedHeartbeat);
         using var stop = FeedLines.Start(context, lifetime);
         var ct = stop.Token;
         var response = context.Response;
         try
         {
-            if (Current(cache) is { } head) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(head), sse: false, ct);
+            if (requested is not null && !ChangeFeedEndpoint.CanResume(cache.Lineage, store, epoch, after, cache.Position))
+            {
+                await FeedLines.WriteAsync(response, FeedEvent.ResetTo(cache.Position, cache.Lineage), sse: false, ct);
+                after = cache.Position;
+            }
+            if (Current(cache) is { } head) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(head, cache.Lineage), sse: false, ct);
             else await response.Body.FlushAsync(ct);
             while (!ct.IsCancellationRequested)
             {
-                var (lines, more) = relay.ReadAfter(after);
+                var (lines, more) = relay.ReadAfter(after, ref resets);
                 foreach (var line in lines)
                 {
                     if (line.Kind == FeedEventKind.Reset)
@@ -45,13 +55,13 @@ internal static class EdgeFeedEndpoint
                         after = line.Head;
                         continue;
                     }
-                    if (caller.IsRoot || caller.CanSeeAccount(line.AccountId ?? ""))
+                    if (caller.Reaches(line.AccountId ?? "", line.NamespaceId ?? ""))
                         await FeedLines.WriteAsync(response, line with { Head = Current(cache) ?? 0 }, sse: false, ct);
                     after = line.Version;
                 }
                 if (lines.Count > 0) continue;
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more && Current(cache) is { } now)
-                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(now), sse: false, ct);
+                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(now, cache.Lineage), sse: false, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -17,7 +17,7 @@ namespace Kivi.Server.Edge;
 /// authorizes exactly as if called directly. After an acknowledged write it drops what the edge held of
 /// the written keys before answering, so the writer reads its write here (read-your-writes).
 /// </summary>
-internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProxy> logger)
+internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProxy> logger, FaultLog faults)
 {
     private static readonly UriCreationOptions Exact = new() { DangerousDisablePathAndQueryCanonicalization = true };
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
@@ -73,8 +73,8 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !context.RequestAborted.IsCancellationRequested))
         {
             // Writes fail loudly at an edge whose upstream is gone: never accepted and then lost.
-            Log.UpstreamFailed(logger, e, request.Method, http.BaseAddress!);
             string text = $"This edge cannot reach its upstream {http.BaseAddress}: {request.Method} was not applied; retry when the upstream is back.";
+            faults.Report(503, $"{text} ({e.Message})");
             if (binding) await BindingErrors.WriteAsync(context, 503, text);
             else await Envelope.ErrorAsync(context, 503, KvErrorCode.UpstreamUnavailable, text);
             return;

@@ -35,7 +35,7 @@ internal static class ChangeFeedEndpoint
     {
         var caller = context.Caller();
         if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
-        return RunAsync(context, kv, maintenance, options.Value, lifetime, change => caller.CanSeeAccount(change.AccountId), namespaceId: null);
+        return RunAsync(context, kv, maintenance, options.Value, lifetime, change => caller.Reaches(change.AccountId, change.NamespaceId), namespaceId: null);
     }
 
     private static async Task WatchAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
@@ -50,7 +50,7 @@ internal static class ChangeFeedEndpoint
     /// <summary>
     /// Streams the changes <paramref name="include"/> accepts, in version order, never past the durable
     /// head; as NDJSON, or as server-sent events when the reader accepts <c>text/event-stream</c> (which may
-    /// resume with <c>Last-Event-ID</c>). A filtered feed sends a heartbeat after changes it skipped, so its
+    /// resume with <c>Last-Event-ID</c>). A feed sends a heartbeat after changes it filtered out (other accounts', or namespaces its token does not list), so its
     /// reader's position keeps up; a watch ends after its namespace is dropped.
     /// </summary>
     private static async Task RunAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, KiviOptions options, IHostApplicationLifetime lifetime,
@@ -60,22 +60,36 @@ internal static class ChangeFeedEndpoint
         var q = context.Request.Query;
         bool sse = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         string? lastEventId = sse ? context.Request.Headers["Last-Event-ID"].ToString() : null;
-        long after = ParseVersion(Query.Text(q, "after") ?? (string.IsNullOrEmpty(lastEventId) ? null : lastEventId), "after") ?? engine.DurableHeadVersion;
+        var (requested, store, epoch) = ParseResume(q);
+        requested ??= ParseVersion(string.IsNullOrEmpty(lastEventId) ? null : lastEventId, "Last-Event-ID");
+        long after = requested ?? engine.DurableHeadVersion;
+        var lineage = engine.Lineage!;
         var heartbeat = FeedLines.Heartbeat(q, options.FeedHeartbeat);
         using var stop = FeedLines.Start(context, lifetime, sse);
         var ct = stop.Token;
         var response = context.Response;
         try
         {
-            long oldest = await maintenance.OldestChangeAsync(ct);
-            if (after + 1 < oldest && after < engine.DurableHeadVersion)
+            if (after > engine.DurableHeadVersion)
             {
-                // The log was trimmed past where this reader stands: it must drop what it holds and start at the head.
+                // A reader ahead of this store: another origin over the same database may not have told this one
+                // of its latest commits yet, so wait a moment; a store that stays behind is an older copy.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                wait.CancelAfter(ResumeWait);
+                try { await engine.WaitForDurableAsync(after - 1, wait.Token); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+            }
+            long oldest = await maintenance.OldestChangeAsync(ct);
+            bool trimmed = after + 1 < oldest && after < engine.DurableHeadVersion;
+            if (trimmed || (requested is not null && !CanResume(lineage, store, epoch, after, engine.DurableHeadVersion)))
+            {
+                // The log was trimmed past where this reader stands, or its position belongs to another store or
+                // to a history this one lost: it must drop what it holds and start at the head.
                 long head = engine.DurableHeadVersion;
-                await FeedLines.WriteAsync(response, FeedEvent.ResetTo(head), sse, ct);
+                await FeedLines.WriteAsync(response, FeedEvent.ResetTo(head, lineage), sse, ct);
                 after = head;
             }
-            await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), sse, ct);
+            await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion, lineage), sse, ct);
             while (!ct.IsCancellationRequested)
             {
                 long durable = engine.DurableHeadVersion;
@@ -98,7 +112,7 @@ internal static class ChangeFeedEndpoint
                     if (page[^1].Version > durable) break;
                 }
                 after = Math.Max(after, durable);
-                if (skipped && namespaceId is not null) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
+                if (skipped) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
                 await response.Body.FlushAsync(ct);
                 var more = engine.WaitForDurableAsync(after, ct);
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more)
@@ -136,6 +150,33 @@ internal static class ChangeFeedEndpoint
         };
         await FeedLines.WriteAsync(response, new FeedEvent(kind, change.Version, kv.Engine.DurableHeadVersion, change.NamespaceId, change.Key,
             change.Expiration, value?.ToArray(), metadata, change.AccountId), sse, ct);
+    }
+
+    /// <summary>How long a reader ahead of this origin's head waits for it before it is told to reset.</summary>
+    private static readonly TimeSpan ResumeWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>A resuming reader's position: <c>after</c>, and the <c>store</c> and <c>epoch</c> it was taken in.</summary>
+    internal static (long? After, string? Store, long? Epoch) ParseResume(IQueryCollection q) =>
+        (ParseVersion(Query.Text(q, "after"), "after"), Query.Text(q, "store"), ParseSigned(Query.Text(q, "epoch"), "epoch"));
+
+    /// <summary>
+    /// Whether a reader at <paramref name="after"/> can continue here: never past the head, and when it says
+    /// which store and epoch its position is from, only in the same store along the same history.
+    /// </summary>
+    internal static bool CanResume(Kivi.Protocol.StoreLineage? lineage, string? store, long? epoch, long after, long head)
+    {
+        if (after > head) return false;
+        if (lineage is null || store is null) return true;
+        if (store != lineage.StoreId) return false;
+        return epoch is not { } e || lineage.Continues(e, after, head);
+    }
+
+    private static long? ParseSigned(string? text, string name)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v))
+            throw KvErrors.InvalidRequest($"{name} must be a whole number, not \"{text}\".");
+        return v;
     }
 
     /// <summary>Values up to this size travel in the feed, so hot keys are refreshed in place at the edges.</summary>

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Kivi.Caching;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Kivi.Server.Feed;
 
@@ -15,13 +16,63 @@ internal static class FeedLines
     public static TimeSpan Heartbeat(IQueryCollection query, TimeSpan fallback) =>
         Rest.Query.Text(query, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000)) : fallback;
 
-    /// <summary>Starts a feed response; its token ends with the reader's connection or the server.</summary>
-    public static CancellationTokenSource Start(HttpContext context, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, bool sse = false)
+    /// <summary>
+    /// Starts a feed response; its token ends with the reader's connection, the server, or the reader's
+    /// token: revoked or rolled, it ends the stream within <see cref="RevocationCheck"/> (at an edge, within
+    /// its token cache TTL more, the time it trusts an answer about a token).
+    /// </summary>
+    public static FeedScope Start(HttpContext context, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, bool sse = false)
     {
         var response = context.Response;
         response.ContentType = sse ? "text/event-stream" : "application/x-ndjson";
         response.Headers.CacheControl = "no-store";
-        return CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var scope = new FeedScope(CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping));
+        if (Rest.TokenAuthenticator.RequestToken(context.Request) is { } token)
+            scope.EndWhenRevoked(token, context.RequestServices.GetRequiredService<Rest.ICallerAuthenticator>());
+        return scope;
+    }
+
+    /// <summary>How often an open feed or watch checks that its token still stands.</summary>
+    public static readonly TimeSpan RevocationCheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>A feed response's lifetime: its cancellation, and the check of its token.</summary>
+    public sealed class FeedScope(CancellationTokenSource stop) : IDisposable
+    {
+        private readonly PeriodicTimer _timer = new(RevocationCheck);
+
+        public CancellationToken Token { get; } = stop.Token;
+
+        public void EndWhenRevoked(string token, Rest.ICallerAuthenticator authenticator) => _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (await _timer.WaitForNextTickAsync(Token))
+                {
+                    bool stands;
+                    try
+                    {
+                        stands = await authenticator.AuthenticateAsync(token, Token) is not null;
+                    }
+                    catch (Kivi.Protocol.KvException)
+                    {
+                        stands = false; // an edge that can no longer vouch for the token (outage past its grace)
+                    }
+                    if (!stands)
+                    {
+                        stop.Cancel();
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) { }
+            catch (ObjectDisposedException) { }
+        });
+
+        public void Dispose()
+        {
+            _timer.Dispose(); // ends the check's loop: WaitForNextTickAsync answers false
+            stop.Dispose();
+        }
     }
 
     /// <summary>
@@ -41,13 +92,14 @@ internal static class FeedLines
             w.WriteStartObject();
             switch (e.Kind)
             {
-                case FeedEventKind.Heartbeat:
-                    w.WriteString("type", "heartbeat");
+                case FeedEventKind.Heartbeat or FeedEventKind.Reset:
+                    w.WriteString("type", e.Kind == FeedEventKind.Heartbeat ? "heartbeat" : "reset");
                     w.WriteNumber("head", e.Head);
-                    break;
-                case FeedEventKind.Reset:
-                    w.WriteString("type", "reset");
-                    w.WriteNumber("head", e.Head);
+                    if (e.Lineage is { } lineage)
+                    {
+                        w.WriteString("store", lineage.StoreId);
+                        lineage.WriteHistory(w);
+                    }
                     break;
                 default:
                     w.WriteString("type", "change");

@@ -51,7 +51,7 @@ internal static class ReplicationEndpoints
     {
         RequireReplicator(context);
         var ns = await kv.Engine.FindNamespaceAsync(namespace_id, context.RequestAborted);
-        if (ns is null || !context.Caller().CanSeeAccount(ns.AccountId)) throw KvErrors.NamespaceNotFound();
+        if (ns is null || !context.Caller().Reaches(ns)) throw KvErrors.NamespaceNotFound();
         await Envelope.OkAsync(context, w =>
         {
             w.WriteStartObject();

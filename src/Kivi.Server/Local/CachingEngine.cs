@@ -29,6 +29,7 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
     public IKvEngine Store => store;
 
     public Task InitializeAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+    public Kivi.Protocol.StoreLineage? Lineage => store.Lineage;
     public long HeadVersion => store.HeadVersion;
     public long DurableHeadVersion => store.DurableHeadVersion;
     public Task WaitForDurableAsync(long version, CancellationToken cancellationToken) => store.WaitForDurableAsync(version, cancellationToken);

@@ -13,7 +13,7 @@ namespace Kivi.Server.Local;
 /// </summary>
 internal sealed class EngineFeed(IKvEngine store, TimeSpan interval) : IKvFeed
 {
-    public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, Kivi.Protocol.StoreLineage? lineage, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {

@@ -4,12 +4,15 @@ using Microsoft.AspNetCore.Http;
 
 namespace Kivi.Server.Rest;
 
-/// <summary>Every API request needs <c>Authorization: Bearer &lt;token&gt;</c>: 401 without one, 403 with an unknown one.</summary>
+/// <summary>
+/// Every API request needs a token (<c>Authorization: Bearer &lt;token&gt;</c>, or Cloudflare's
+/// <c>X-Auth-Email</c> + <c>X-Auth-Key</c> carrying one): 401 without one, 403 with an unknown one.
+/// </summary>
 internal sealed class AuthMiddleware(RequestDelegate next, ICallerAuthenticator tokens)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (TokenAuthenticator.BearerToken(context.Request.Headers.Authorization) is not { } token)
+        if (TokenAuthenticator.RequestToken(context.Request) is not { } token)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await Envelope.ErrorAsync(context, StatusCodes.Status401Unauthorized, KvErrorCode.AuthenticationError, "Authentication error");

@@ -10,7 +10,7 @@ namespace Kivi.Server.Rest;
 /// Turns every failure under /client/v4 into Cloudflare's envelope: a user's mistake is a 4xx that says
 /// what was wrong and the limit; only a fault of Kivi's own is a 5xx.
 /// </summary>
-internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> logger)
+internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> logger, FaultLog faults)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -20,7 +20,8 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
         }
         catch (Exception e) when (!context.Response.HasStarted && Classify(e) is { } error)
         {
-            if (error.Status >= 500) Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
+            if (e is KvException { StatusCode: >= 500 }) faults.Report(error.Status, error.Message); // a condition (outage, full disk), once per outage
+            else if (error.Status >= 500) Log.Unhandled(logger, e, context.Request.Method, context.Request.Path);
             // Refusals read exactly as Cloudflare's ("Authentication error"); other errors name their operation.
             string op = error.Code != KvErrorCode.AuthenticationError && context.GetEndpoint()?.Metadata.GetMetadata<KvOperation>()?.Name is { } name
                 ? $"{name}: '{error.Message}'"

@@ -32,7 +32,7 @@ internal sealed class HotReadPath(RequestDelegate next, IKvEngine engine, ICalle
         string? target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (target is not null && !DotSegmentGuard.HasDotSegment(target, out _)
             && Match(target, out var account, out var namespaceId, out var rawKey)
-            && TokenAuthenticator.BearerToken(request.Headers.Authorization) is { } token
+            && TokenAuthenticator.RequestToken(request) is { } token
             && authenticator.TryGetKnown(token) is { } caller && hot.ServesFromCache(caller)
             && hot.TryGetKnownNamespace(namespaceId) is { } ns && account.SequenceEqual(ns.AccountId) && caller.CanRead(ns)
             && Key(rawKey) is { } key

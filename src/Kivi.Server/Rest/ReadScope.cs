@@ -14,9 +14,11 @@ internal sealed class ReadScope : IDisposable
 {
     private static readonly AsyncLocal<ReadScope?> Ambient = new();
     private readonly long _head;
+    private readonly string? _storeId;
 
-    private ReadScope(TimeSpan? cacheTtl, long head, bool fromEdge, bool strong)
+    private ReadScope(TimeSpan? cacheTtl, long head, bool fromEdge, bool strong, string? storeId)
     {
+        _storeId = storeId;
         CacheTtl = cacheTtl;
         _head = head;
         FromEdge = fromEdge;
@@ -61,7 +63,7 @@ internal sealed class ReadScope : IDisposable
         string? consistency = Query.Text(context.Request.Query, "consistency");
         if (consistency is not (null or "strong" or "eventual"))
             throw KvErrors.InvalidRequest($"Invalid consistency of \"{consistency}\": use \"strong\" to read the origin past every cache, or \"eventual\" (the default).");
-        var scope = new ReadScope(ttl, kv.Engine.HeadVersion, fromEdge, consistency == "strong");
+        var scope = new ReadScope(ttl, kv.Engine.HeadVersion, fromEdge, consistency == "strong", fromEdge ? kv.Engine.Lineage?.StoreId : null);
         Ambient.Value = scope;
         return scope;
     }
@@ -86,9 +88,13 @@ internal sealed class ReadScope : IDisposable
         if (stale is { } s && (Stale is null || s > Stale)) Stale = s;
     }
 
-    /// <summary>Kivi-Head on every read; Kivi-Stale when an edge answered past cacheTtl because its upstream failed.</summary>
+    /// <summary>
+    /// Kivi-Head on every read; Kivi-Stale when an edge answered past cacheTtl because its upstream failed;
+    /// Kivi-Store to an edge filling its cache, so it notices an upstream that became another store.
+    /// </summary>
     public void WriteHeaders(HttpResponse response)
     {
+        if (_storeId is not null) response.Headers[KiviHeaders.Store] = _storeId;
         response.Headers[KiviHeaders.Head] = (AsOf ?? _head).ToString(CultureInfo.InvariantCulture);
         if (Stale is { } stale) response.Headers[KiviHeaders.Stale] = ((long)Math.Ceiling(stale.TotalSeconds)).ToString(CultureInfo.InvariantCulture); // rounded up: a stale answer never says 0
     }

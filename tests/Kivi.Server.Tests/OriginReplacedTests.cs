@@ -1,0 +1,93 @@
+using System.Net;
+
+namespace Kivi.Server.Tests;
+
+/// <summary>
+/// Edges whose origin comes back as a different store (an empty data folder) or as an older copy of the
+/// same one (a restored backup): they notice, drop what they hold, say so, and follow the store that is there.
+/// </summary>
+public sealed class OriginReplacedTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_edge_whose_origin_comes_back_as_an_empty_store_drops_what_it_held()
+    {
+        // The admin token fills the edge: the replication token is gone with the old store.
+        await using var cluster = await EdgeCluster.StartAsync(1, edgeArgs: ["--upstream-token", EdgeCluster.AdminToken]);
+        using var edge = cluster.EdgeClient(0);
+        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("held"), "old store");
+        await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("held"))).Value == "old store", Deadline, "the edge serves the old store's value");
+        Assert.Equal(404, (await EdgeCluster.GetAsync(edge, cluster.ValuePath("fresh"))).Status); // cached as a miss
+
+        string empty = Directory.CreateTempSubdirectory("kivi-empty-").FullName;
+        try
+        {
+            await cluster.KillOriginAsync();
+            await cluster.RestartOriginAsync(empty);
+            using (var created = await cluster.Admin.PostAsync($"/client/v4/accounts/{EdgeCluster.Account}/storage/kv/namespaces", KiviServerFixture.Json(new { title = "edge-tests", id = cluster.Namespace }), Ct))
+                Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync(Ct));
+            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("fresh"), "new store");
+
+            await EdgeCluster.WaitUntilAsync(async () =>
+                (await EdgeCluster.GetAsync(edge, cluster.ValuePath("held"))).Status == 404
+                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("fresh"))).Value == "new store", Deadline,
+                "the edge forgets the old store and serves the new one");
+            var held = await EdgeCluster.GetAsync(edge, cluster.ValuePath("held"));
+            Assert.Null(held.Stale);
+
+            // Read-your-writes through the edge holds again: the old store's higher version no longer shadows it.
+            long version = await EdgeCluster.PutAsync(edge, cluster.ValuePath("held"), "written through the edge");
+            var read = await EdgeCluster.GetAsync(edge, cluster.ValuePath("held"));
+            Assert.Equal(("written through the edge", version), (read.Value, read.Version));
+            Assert.Contains("Cache reset", cluster.Edges[0].Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.KillOriginAsync();
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_edge_whose_origin_is_restored_from_an_older_copy_follows_the_restored_history()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(1);
+        using var edge = cluster.EdgeClient(0);
+        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "before the backup");
+
+        // A crash-consistent copy of the origin's data, taken with the origin stopped by SIGKILL.
+        await cluster.KillOriginAsync();
+        string backup = Directory.CreateTempSubdirectory("kivi-backup-").FullName;
+        foreach (var file in Directory.GetFiles(cluster.OriginData)) File.Copy(file, Path.Combine(backup, Path.GetFileName(file)));
+        try
+        {
+            await cluster.RestartOriginAsync();
+            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the backup");
+            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("lost"), "only in the lost history");
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Value == "after the backup"
+                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Value is not null, Deadline, "the edge serves the later history");
+
+            // The edge cannot reach the feed while the backup is restored and written past the edge's position,
+            // so only the history marker can tell it that its position belongs to a history the store lost.
+            cluster.Gates[0].Cut();
+            await cluster.KillOriginAsync();
+            await cluster.RestartOriginAsync(backup);
+            for (int i = 0; i < 10; i++) await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath($"filler{i}"), "x");
+            using (var origin = await cluster.Admin.GetAsync(cluster.ValuePath("k"), Ct)) Assert.Equal("before the backup", await origin.Content.ReadAsStringAsync(Ct));
+            cluster.Gates[0].Resume();
+
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Value == "before the backup"
+                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Status == 404, Deadline, "the edge follows the restored history");
+            long version = await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the restore");
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Version == version, Deadline, "a later change reaches the edge");
+            Assert.Contains("Cache reset", cluster.Edges[0].Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.KillOriginAsync();
+            Directory.Delete(backup, recursive: true);
+        }
+    }
+}
