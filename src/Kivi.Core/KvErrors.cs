@@ -58,6 +58,8 @@ public static class KvErrors
     public static KvException NamespaceLimitReached(int max) => new(400, KvErrorCode.InvalidNamespace, $"The account has reached its limit of {N(max)} namespaces.");
     public static KvException AccountNotFound(string id) => new(404, KvErrorCode.NoRoute, $"Could not route to account {id}, perhaps your object identifier is invalid?");
 
+    public static KvException StorageFull(string where, Exception? cause = null) => new(507, KvErrorCode.StorageFull,
+        $"The store's disk is full ({where}): the write was not applied. Writes are refused until space is freed; reads are still served.", cause);
     public static KvException TokenNotFound() => new(404, KvErrorCode.TokenNotFound, "token not found");
     public static KvException TokenNameInvalid() => new(400, KvErrorCode.InvalidRequest, "A token name must be 1 to 120 characters.");
     public static KvException TokenPermissionInvalid(string? given) => new(400, KvErrorCode.InvalidRequest, $"permission must be \"read\", \"write\", \"admin\" or \"replication\", not \"{given}\".");

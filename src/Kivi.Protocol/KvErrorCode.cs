@@ -40,4 +40,7 @@ public static class KvErrorCode
 
     /// <summary>Kivi's own: an edge could not reach its upstream and held nothing it could serve instead.</summary>
     public const int UpstreamUnavailable = 10503;
+
+    /// <summary>Kivi's own: the store's disk (or its configured size) is full; writes are refused, reads still served.</summary>
+    public const int StorageFull = 10507;
 }

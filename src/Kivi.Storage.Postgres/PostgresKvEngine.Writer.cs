@@ -83,6 +83,14 @@ public sealed partial class PostgresKvEngine
                 foreach (var pending in batch) pending.Done.TrySetException(error);
                 return;
             }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DiskFull)
+            {
+                // Npgsql calls it transient, but retrying will not free space: refuse at once, nothing was written.
+                await ResetWriterAsync();
+                var error = Kivi.Core.KvErrors.StorageFull(_where, e);
+                foreach (var pending in batch) pending.Done.TrySetException(error);
+                return;
+            }
             catch (Exception e) when (IsTransient(e))
             {
                 await ResetWriterAsync();

@@ -123,7 +123,7 @@ public sealed partial class SqliteKvEngine
                 // One command faulted: retry each alone, so it fails by itself and its neighbours land.
                 foreach (var pending in batch)
                     if (TryCommit([pending], out var error) is { } committed) syncing = committed;
-                    else pending.Done.TrySetException(error!);
+                    else pending.Done.TrySetException(Translate(error!));
             }
         }
         finally
@@ -207,6 +207,10 @@ public sealed partial class SqliteKvEngine
         error = null;
         return Committed(batch, head);
     }
+
+    /// <summary>A full disk (or a store at its configured size) is the writer's 507, not a fault of Kivi's.</summary>
+    private Exception Translate(Exception e) =>
+        e is SqliteException { SqliteErrorCode: 13 } ? Kivi.Core.KvErrors.StorageFull(_options.DatabasePath, e) : e; // SQLITE_FULL
 
     private void Rollback()
     {

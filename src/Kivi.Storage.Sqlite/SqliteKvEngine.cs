@@ -113,21 +113,30 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     /// Every open starts an epoch at the head: a copy of this file restored later starts one of its own, so a
     /// follower positioned in the history this copy never saw is told to start again.
     /// </summary>
-    private static Kivi.Protocol.StoreLineage BeginEpoch(SqliteConnection connection)
+    private Kivi.Protocol.StoreLineage BeginEpoch(SqliteConnection connection)
     {
-        using (var tx = connection.BeginTransaction())
+        bool recorded = true;
+        try
         {
+            using var tx = connection.BeginTransaction();
             using var cmd = Command(connection, SqliteSql.BeginEpoch);
             cmd.Transaction = tx;
             cmd.Parameters.AddWithValue("$keep", Kivi.Protocol.StoreLineage.MaxEpochs);
             cmd.ExecuteNonQuery();
             tx.Commit();
         }
+        catch (SqliteException e) when (e.SqliteErrorCode == 13)
+        {
+            // A full disk must not keep the store from serving reads. An epoch kept in memory only is safe: a
+            // follower that took it is merely told to start again after the next restart.
+            recorded = false;
+        }
         string id = ((long)Scalar(connection, SqliteSql.ReadStoreId)!).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
         var history = new List<Kivi.Protocol.StoreEpoch>();
         using (var cmd = Command(connection, SqliteSql.ReadHistory))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) history.Add(new(r.GetInt64(0), r.GetInt64(1)));
+        if (!recorded) history.Add(new(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) * (long)int.MaxValue, Volatile.Read(ref _head)));
         return new Kivi.Protocol.StoreLineage(id, history);
     }
 
