@@ -30,6 +30,9 @@ internal static class ExitCodes
     /// <summary>With --continue-on-error: some entries failed (each was reported); the rest were written.</summary>
     public const int Partial = 8;
 
+    /// <summary>kivi check found the store damaged (or kivi serve refused to open it): restore from a snapshot.</summary>
+    public const int Damaged = 9;
+
     /// <summary>Interrupted (Ctrl-C); an import or export can continue with --resume.</summary>
     public const int Interrupted = 130;
 }

@@ -15,6 +15,7 @@ internal static class KiviCli
         };
         root.Subcommands.Add(ServeCommands.Serve(globals));
         root.Subcommands.Add(ServeCommands.Cluster(globals));
+        root.Subcommands.Add(ServeCommands.Check(globals));
         root.Subcommands.Add(NamespaceCommands.Build(globals));
         root.Subcommands.Add(KeyCommands.Build(globals));
         root.Subcommands.Add(BulkCommands.Build(globals));
@@ -79,6 +80,14 @@ internal sealed class Globals(CliConsole console)
             catch (CliException e)
             {
                 return Fail(e.ExitCode, e.Message, e.Hint);
+            }
+            catch (Kivi.Core.Storage.StoreDamagedException e)
+            {
+                return Fail(ExitCodes.Damaged, e.Message, null);
+            }
+            catch (Kivi.Server.KiviOptionsException e)
+            {
+                return Fail(ExitCodes.Usage, e.Message, null);
             }
             catch (KvException e)
             {

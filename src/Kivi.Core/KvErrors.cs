@@ -58,6 +58,8 @@ public static class KvErrors
     public static KvException NamespaceLimitReached(int max) => new(400, KvErrorCode.InvalidNamespace, $"The account has reached its limit of {N(max)} namespaces.");
     public static KvException AccountNotFound(string id) => new(404, KvErrorCode.NoRoute, $"Could not route to account {id}, perhaps your object identifier is invalid?");
 
+    public static KvException StoreDamaged(string where, string problem, Exception? cause = null) => new(500, KvErrorCode.InternalError,
+        $"The store at {where} is damaged ({problem}): writes are refused so the damage cannot spread. Stop Kivi, run `kivi check --data <folder>`, and restore from a snapshot (`kivi restore`) or a backup.", cause);
     public static KvException StorageFull(string where, Exception? cause = null) => new(507, KvErrorCode.StorageFull,
         $"The store's disk is full ({where}): the write was not applied. Writes are refused until space is freed; reads are still served.", cause);
     public static KvException TokenNotFound() => new(404, KvErrorCode.TokenNotFound, "token not found");

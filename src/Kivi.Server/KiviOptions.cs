@@ -67,6 +67,12 @@ public sealed class KiviOptions
     /// <summary>The smallest expiration_ttl a write may ask for, in seconds (Workers KV: 60; lower it only to test expiry).</summary>
     public int MinExpirationTtl { get; set; } = 60;
 
+    /// <summary>
+    /// The check a SQLite store gets before it is opened: quick (default; reads every page, seconds per GB),
+    /// full (also matches every index entry), or off. A damaged store is refused with exit code 3.
+    /// </summary>
+    public string IntegrityCheck { get; set; } = "quick";
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -83,6 +89,7 @@ public sealed class KiviOptions
         ("--postgres", "KIVI_POSTGRES", "Kivi:Postgres"),
         ("--sweep-interval", "KIVI_SWEEP_INTERVAL", "Kivi:SweepInterval"),
         ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
+        ("--integrity-check", "KIVI_INTEGRITY_CHECK", "Kivi:IntegrityCheck"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),
         ("--change-retention", "KIVI_CHANGE_RETENTION", "Kivi:ChangeRetention"),
         ("--feed-heartbeat", "KIVI_FEED_HEARTBEAT", "Kivi:FeedHeartbeat"),

@@ -36,10 +36,25 @@ public static class KiviServer
         });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
 
-        var options = builder.Configuration.GetSection("Kivi").Get<KiviOptions>() ?? new KiviOptions();
+        KiviOptions options;
+        try
+        {
+            options = builder.Configuration.GetSection("Kivi").Get<KiviOptions>() ?? new KiviOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new KiviOptionsException($"A setting has a value of the wrong kind: {e.Message} {e.InnerException?.Message}", e);
+        }
+        var integrity = options.IntegrityCheck switch
+        {
+            "quick" => IntegrityCheck.Quick,
+            "full" => IntegrityCheck.Full,
+            "off" => IntegrityCheck.Off,
+            var other => throw new KiviOptionsException($"--integrity-check must be quick, full or off, not \"{other}\"."),
+        };
         builder.Services.Configure<KiviOptions>(builder.Configuration.GetSection("Kivi"));
         if (options.MinCacheTtl < 1 || options.DefaultCacheTtl < options.MinCacheTtl)
-            throw new InvalidOperationException($"--min-cache-ttl must be at least 1 and --default-cache-ttl at least --min-cache-ttl (got {options.MinCacheTtl} and {options.DefaultCacheTtl}).");
+            throw new KiviOptionsException($"--min-cache-ttl must be at least 1 and --default-cache-ttl at least --min-cache-ttl (got {options.MinCacheTtl} and {options.DefaultCacheTtl}).");
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(KvLimits.WorkersKv with
         {
@@ -51,13 +66,13 @@ public static class KiviServer
         builder.Services.AddSingleton<FaultLog>();
         return options.Role switch
         {
-            "single" or "origin" => await BuildOriginAsync(builder, options),
+            "single" or "origin" => await BuildOriginAsync(builder, options, integrity),
             "edge" => BuildEdge(builder, options),
-            _ => throw new InvalidOperationException($"--role must be single, origin or edge, not \"{options.Role}\"."),
+            _ => throw new KiviOptionsException($"--role must be single, origin or edge, not \"{options.Role}\"."),
         };
     }
 
-    private static async Task<WebApplication> BuildOriginAsync(WebApplicationBuilder builder, KiviOptions options)
+    private static async Task<WebApplication> BuildOriginAsync(WebApplicationBuilder builder, KiviOptions options, IntegrityCheck integrity)
     {
         string dataFolder = Path.GetFullPath(options.Data);
         Directory.CreateDirectory(dataFolder);
@@ -71,6 +86,7 @@ public static class KiviServer
                 DatabasePath = Path.Combine(dataFolder, "kivi.db"),
                 Durable = options.Durable,
                 CheckpointPages = options.CheckpointPages,
+                IntegrityCheck = integrity,
             }));
         builder.Services.AddSingleton(sp => (IKvMaintenance)sp.GetRequiredKeyedService<IKvEngine>(StoreKey));
         // Over PostgreSQL other origins may write too, and only the change log would tell this process: the
@@ -122,12 +138,12 @@ public static class KiviServer
         var upstreams = (options.Upstream ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
                 ? new Uri(url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/")
-                : throw new InvalidOperationException($"--upstream must be the http(s) URL of the origin or of another edge, or several such URLs separated by commas (got \"{u}\")."))
+                : throw new KiviOptionsException($"--upstream must be the http(s) URL of the origin or of another edge, or several such URLs separated by commas (got \"{u}\")."))
             .ToArray();
         if (upstreams.Length == 0)
-            throw new InvalidOperationException("--role edge needs --upstream with the http(s) URL of its origin or of another edge (several, comma-separated, to fail over between origins).");
+            throw new KiviOptionsException("--role edge needs --upstream with the http(s) URL of its origin or of another edge (several, comma-separated, to fail over between origins).");
         if (string.IsNullOrEmpty(options.UpstreamToken))
-            throw new InvalidOperationException("--role edge needs --upstream-token: a replication (or admin) token of the upstream, for its change feed and cache fills.");
+            throw new KiviOptionsException("--role edge needs --upstream-token: a replication (or admin) token of the upstream, for its change feed and cache fills.");
         var cacheOptions = new KvCacheOptions
         {
             CapacityBytes = options.CacheBytes,

@@ -28,6 +28,10 @@ public sealed partial class SqliteKvEngine
             returned = true; // the lease owns the session now, or it was returned
             return ValueTask.FromResult(value);
         }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            throw Damaged(e);
+        }
         finally
         {
             if (!returned) _readers.Return(session);
@@ -70,6 +74,10 @@ public sealed partial class SqliteKvEngine
             using var r = cmd.ExecuteReader();
             return ValueTask.FromResult(r.Read() ? new EntryInfo(key, NullableString(r, 0), NullableLong(r, 1), r.GetInt64(2)) : null);
         }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            throw Damaged(e);
+        }
         finally
         {
             _readers.Return(session);
@@ -93,6 +101,10 @@ public sealed partial class SqliteKvEngine
             while (r.Read()) rows.Add(new EntryInfo(r.GetFieldValue<byte[]>(0), NullableString(r, 1), NullableLong(r, 2), r.GetInt64(3)));
             return ValueTask.FromResult<IReadOnlyList<EntryInfo>>(rows);
         }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            throw Damaged(e);
+        }
         finally
         {
             _readers.Return(session);
@@ -115,6 +127,10 @@ public sealed partial class SqliteKvEngine
             while (r.Read())
                 rows.Add(new ChangeRecord(r.GetInt64(0), r.GetString(5), r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<byte[]>(2), (ChangeKind)r.GetInt32(3), NullableLong(r, 4)));
             return ValueTask.FromResult<IReadOnlyList<ChangeRecord>>(rows);
+        }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            throw Damaged(e);
         }
         finally
         {

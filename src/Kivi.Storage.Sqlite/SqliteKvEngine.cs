@@ -68,8 +68,23 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     {
         if (Path.GetDirectoryName(Path.GetFullPath(_options.DatabasePath)) is { } folder) Directory.CreateDirectory(folder);
         _writer = new SqliteConnection(_connectionString);
-        _writer.Open();
-        Exec(_writer, SqliteSql.Pragmas);
+        try
+        {
+            _writer.Open();
+            Exec(_writer, SqliteSql.Pragmas);
+            if (Check(_writer, _options.IntegrityCheck) is { Count: > 0 } problems)
+                throw new StoreDamagedException(_options.DatabasePath, string.Join("; ", problems));
+        }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            _writer.Dispose();
+            throw new StoreDamagedException(_options.DatabasePath, e.Message, e);
+        }
+        catch (StoreDamagedException)
+        {
+            _writer.Dispose();
+            throw;
+        }
         // SQLite does not fsync at commit (NORMAL); the syncer fdatasyncs the WAL itself before acknowledging,
         // which gives FULL's guarantee while the next batch is already being applied.
         Exec(_writer, _options.Durable ? "PRAGMA synchronous = NORMAL;" : "PRAGMA synchronous = OFF;");
@@ -108,6 +123,46 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     }
 
     public Kivi.Protocol.StoreLineage? Lineage { get; private set; }
+
+    /// <summary>SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged, not merely busy or full.</summary>
+    internal static bool IsDamage(SqliteException e) => (e.SqliteErrorCode & 0xff) is 11 or 26;
+
+    private volatile string? _damage;
+
+    /// <summary>Damage found while serving: remembered, so that nothing more is written into the file.</summary>
+    private Kivi.Protocol.KvException Damaged(Exception e)
+    {
+        _damage ??= e.Message;
+        return Kivi.Core.KvErrors.StoreDamaged(_options.DatabasePath, _damage, e);
+    }
+
+    /// <summary>The problems SQLite's quick_check or integrity_check finds (at most 20); none when the file is sound.</summary>
+    public static IReadOnlyList<string> Check(SqliteConnection connection, IntegrityCheck check)
+    {
+        if (check == IntegrityCheck.Off) return [];
+        using var cmd = Command(connection, check == IntegrityCheck.Full ? "PRAGMA integrity_check(20);" : "PRAGMA quick_check(20);");
+        cmd.CommandTimeout = 0;
+        var rows = new List<string>();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) rows.Add(r.GetString(0));
+        return rows is ["ok"] ? [] : rows;
+    }
+
+    /// <summary>Opens the store's file read-only and checks it fully (<c>kivi check</c>): the problems found, none when sound.</summary>
+    public static IReadOnlyList<string> CheckFile(string databasePath, IntegrityCheck check = IntegrityCheck.Full)
+    {
+        if (!File.Exists(databasePath)) throw new FileNotFoundException($"There is no store at {databasePath}.", databasePath);
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            return Check(connection, check);
+        }
+        catch (SqliteException e) when (IsDamage(e))
+        {
+            return [e.Message];
+        }
+    }
 
     /// <summary>
     /// Every open starts an epoch at the head: a copy of this file restored later starts one of its own, so a

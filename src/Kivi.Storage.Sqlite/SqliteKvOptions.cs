@@ -21,6 +21,9 @@ public sealed class SqliteKvOptions
     /// </summary>
     public int CheckpointPages { get; init; } = 1000;
 
+    /// <summary>The check run on the file before it is opened for use: SQLite's quick_check by default.</summary>
+    public IntegrityCheck IntegrityCheck { get; init; } = IntegrityCheck.Quick;
+
     /// <summary>False only for throwaway tests: skips fsync (synchronous=OFF).</summary>
     public bool Durable { get; init; } = true;
 }

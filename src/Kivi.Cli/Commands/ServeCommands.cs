@@ -48,6 +48,32 @@ internal static class ServeCommands
         return new Command("cluster", "A local origin with edges, for trying the edge tier") { up };
     }
 
+    public static Command Check(Globals g)
+    {
+        var data = new Option<string>("--data") { Description = "The data folder of a stopped SQLite node (default .kivi)", DefaultValueFactory = _ => ".kivi" };
+        var quick = new Option<bool>("--quick") { Description = "SQLite's quick_check (what a node runs at start) instead of the full integrity_check" };
+        var check = new Command("check", """
+            Check a SQLite store's file for damage, read-only: SQLite's integrity_check (every page, b-tree and
+            index entry). Exit 0 when sound, 9 when damaged (restore from a snapshot into a new data folder).
+            Stop the node first, or check a copy: a node refuses to start on a damaged file.
+            """)
+        { data, quick };
+        g.Action(check, (r, ct) =>
+        {
+            string path = Path.Combine(r.GetValue(data)!, "kivi.db");
+            if (!File.Exists(path)) throw new CliException(ExitCodes.NotFound, $"There is no store at {Path.GetFullPath(path)}.", "Pass the node's data folder with --data.");
+            var problems = Kivi.Storage.Sqlite.SqliteKvEngine.CheckFile(path, r.GetValue(quick) ? Kivi.Storage.Sqlite.IntegrityCheck.Quick : Kivi.Storage.Sqlite.IntegrityCheck.Full);
+            if (problems.Count == 0)
+            {
+                g.Console.Out.WriteLine($"ok: {Path.GetFullPath(path)} is sound");
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            foreach (var problem in problems) g.Console.Error.WriteLine($"damaged: {problem}");
+            throw new Kivi.Core.Storage.StoreDamagedException(Path.GetFullPath(path), $"{problems.Count} problem(s) found");
+        });
+        return check;
+    }
+
     /// <summary>The tokens meant for the server, with --account-id given back (it is also one of kivi's own options).</summary>
     private static string[] ServerArgs(ParseResult r, Globals g)
     {
