@@ -42,7 +42,10 @@ public static class Expiration
     public static long ParseCacheTtl(string raw, KvLimits limits)
     {
         if (!TryParseInteger(raw, out long ttl, out bool overflow) && !overflow)
-            throw KvErrors.CacheTtlInvalid("0", limits.MinCacheTtlSeconds); // NaN arrives as 0, as in Workers KV
+            // Not a number reads as 0, as in Workers KV (NaN); a number that is no whole number of seconds (1.5, 1e309) says so.
+            throw double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)
+                ? KvErrors.CacheTtlNotWhole(raw, limits.MinCacheTtlSeconds)
+                : KvErrors.CacheTtlInvalid("0", limits.MinCacheTtlSeconds);
         if (overflow) return long.MaxValue;
         if (ttl < limits.MinCacheTtlSeconds) throw KvErrors.CacheTtlInvalid(raw, limits.MinCacheTtlSeconds);
         return ttl;

@@ -4,7 +4,7 @@ using Kivi.Protocol;
 
 namespace Kivi.Core;
 
-/// <summary>Key-name rules: 1 to 512 UTF-8 bytes, not "." or "..", well-formed UTF-8.</summary>
+/// <summary>Key-name rules: 1 to 512 UTF-8 bytes, not "." or "..", no U+0000, well-formed UTF-8.</summary>
 public static class KeyName
 {
     /// <summary>Checks a key and returns its UTF-8 bytes, the form engines store and order by.</summary>
@@ -12,6 +12,7 @@ public static class KeyName
     {
         if (string.IsNullOrEmpty(key)) throw KvErrors.KeyEmpty();
         if (key is "." or "..") throw KvErrors.KeyIllegal(key);
+        if (key.Contains('\0', StringComparison.Ordinal)) throw KvErrors.KeyHasNul(); // no URL path can address it
         int max = limits.MaxKeyBytes;
         // Count first so an oversized key is refused before any allocation proportional to it.
         int length;

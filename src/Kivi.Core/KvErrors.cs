@@ -11,6 +11,7 @@ public static class KvErrors
     public static KvException KeyEmpty() => new(400, KvErrorCode.InvalidKey, "Key names must not be empty");
     public static KvException KeyIllegal(string key) => new(400, KvErrorCode.InvalidKey, $"Illegal key name \"{key}\". Please use a different name.");
     public static KvException KeyTooLong(int bytes, int max) => new(414, KvErrorCode.InvalidKey, $"UTF-8 encoded length of {N(bytes)} exceeds key length limit of {N(max)}.");
+    public static KvException KeyHasNul() => new(400, KvErrorCode.InvalidKey, "Key names must not contain U+0000 (NUL): no URL path can address such a key.");
     public static KvException KeyNotDecodable() => new(400, KvErrorCode.InvalidKey, "Could not URL-decode key name");
     public static KvException KeyNotUtf8() => new(400, KvErrorCode.InvalidKey, "Key name is not valid UTF-8 (unpaired surrogate or invalid byte sequence)");
 
@@ -18,6 +19,8 @@ public static class KvErrors
     public static KvException ValueMissing() => new(400, KvErrorCode.InvalidRequest, "A value is required: send it as the request body or as the multipart part named \"value\".");
     public static KvException ValueNotBase64() => new(400, KvErrorCode.InvalidRequest, "Value is marked base64 but is not valid base64.");
     public static KvException MetadataTooLarge(int bytes, int max) => new(413, KvErrorCode.InvalidMetadata, $"Metadata length of {N(bytes)} exceeds limit of {N(max)}.");
+    public static KvException MetadataNotUtf8(int at) => new(400, KvErrorCode.InvalidMetadata, $"Metadata must be valid UTF-8 JSON: byte {N(at)} starts an invalid UTF-8 sequence.");
+    public static KvException MetadataTooDeep(int max) => new(400, KvErrorCode.InvalidMetadata, $"Metadata nests arrays and objects more than {N(max)} levels deep; the limit is {N(max)}.");
     public static KvException MetadataNotJson() => new(400, KvErrorCode.InvalidMetadata, "Metadata must be valid JSON.");
 
     public static KvException ExpirationTtlNotPositive(string raw) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration_ttl of {raw}. Please specify integer greater than 0.");
@@ -27,9 +30,10 @@ public static class KvErrors
     public static KvException ExpirationTooSoon(string raw, int min) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration of {raw}. Expiration times must be at least {N(min)} seconds in the future.");
     public static KvException ExpirationTooLate(string raw, long max) => new(400, KvErrorCode.InvalidExpiration, $"Invalid expiration of {raw}. Expiration times must be at most {N(max)} (9999-12-31T23:59:59Z).");
 
+    public static KvException CacheTtlNotWhole(string raw, int min) => new(400, KvErrorCode.InvalidRequest, $"Invalid cache_ttl of {raw}. Cache TTL must be a whole number of seconds, at least {N(min)}.");
     public static KvException CacheTtlInvalid(string raw, int min) => new(400, KvErrorCode.InvalidRequest, $"Invalid cache_ttl of {raw}. Cache TTL must be at least {N(min)}.");
 
-    public static KvException ListLimitTooLarge(string raw, int max) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer less than {N(max)}.");
+    public static KvException ListLimitTooLarge(string raw, int max) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer of at most {N(max)}.");
     public static KvException ListLimitTooSmall(string raw, int min) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer greater than {N(min - 1)}.");
     public static KvException CursorInvalid() => new(400, KvErrorCode.InvalidListOrBulkOption, "Invalid cursor: pass back the cursor of a previous page unchanged.");
 

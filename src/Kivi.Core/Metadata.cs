@@ -12,10 +12,12 @@ public static class Metadata
     public static string? Normalize(ReadOnlySpan<byte> utf8Json, KvLimits limits)
     {
         if (utf8Json.IsEmpty) return null;
+        // Checked first: the JSON reader would pass invalid bytes through, and they would be stored as U+FFFD.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json)) throw KvErrors.MetadataNotUtf8(FirstInvalidUtf8(utf8Json));
         var buffer = new ArrayBufferWriter<byte>(Math.Min(utf8Json.Length, 4096));
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = MaxDepth });
         try
         {
-            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
             using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             if (!reader.Read()) throw KvErrors.MetadataNotJson();
             if (reader.TokenType == JsonTokenType.Null)
@@ -28,6 +30,10 @@ public static class Metadata
             doc.RootElement.WriteTo(writer);
             writer.Flush();
         }
+        catch (JsonException) when (NestingDepth(utf8Json) > MaxDepth)
+        {
+            throw KvErrors.MetadataTooDeep(MaxDepth);
+        }
         catch (JsonException)
         {
             throw KvErrors.MetadataNotJson();
@@ -38,6 +44,34 @@ public static class Metadata
         }
         if (buffer.WrittenCount > limits.MaxMetadataBytes) throw KvErrors.MetadataTooLarge(buffer.WrittenCount, limits.MaxMetadataBytes);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>How deeply metadata may nest arrays and objects.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>How deeply a JSON text nests arrays and objects (as far as it could be read).</summary>
+    private static int NestingDepth(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 100_000 });
+        int deepest = 0;
+        try
+        {
+            while (reader.Read()) deepest = Math.Max(deepest, reader.CurrentDepth + (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject ? 1 : 0));
+        }
+        catch (JsonException) { }
+        return deepest;
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            var status = System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out int consumed);
+            if (status != System.Buffers.OperationStatus.Done) return at;
+            at += consumed;
+        }
+        return at;
     }
 
     /// <summary>Validates metadata given as text.</summary>

@@ -32,6 +32,9 @@ public static class KiviServer
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            // Above Kivi's own limits, so that RequestLimits answers oversize targets and headers with Cloudflare's envelope.
+            k.Limits.MaxRequestLineSize = RequestLimits.MaxTargetBytes * 8;
+            k.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes * 4;
             k.Limits.MaxRequestBodySize = 30_000_000; // raised per request by the bulk and value endpoints
         });
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -193,6 +196,7 @@ public static class KiviServer
 
     private static void MapApi(WebApplication app, ICallerAuthenticator tokens, Edge.EdgeProxy? edge)
     {
+        app.UseMiddleware<RequestLimits>();
         if (app.Services.GetRequiredService<IKvEngine>() is IHotReads)
         {
             app.UseMiddleware<HotReadPath>();

@@ -8,7 +8,7 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Information, "Kivi {Role} node: data in {DataFolder}, account {AccountId}")]
     public static partial void Started(ILogger logger, string role, string dataFolder, string accountId);
 
-    [LoggerMessage(2, LogLevel.Warning, "Admin token generated on first start and written to {Path} (mode 0600); pass it as 'Authorization: Bearer <token>'")]
+    [LoggerMessage(2, LogLevel.Warning, "Admin token generated and written to {Path} (mode 0600), since the data folder held none; pass it as 'Authorization: Bearer <token>'")]
     public static partial void AdminTokenGenerated(ILogger logger, string path);
 
     [LoggerMessage(3, LogLevel.Information, "Admin token read from {Path}")]

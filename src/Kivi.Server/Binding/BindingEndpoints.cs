@@ -72,7 +72,7 @@ internal static class BindingEndpoints
     {
         var q = context.Request.Query;
         using var scope = ReadScope.Begin(context, kv, Query.Text(q, "cache_ttl"));
-        var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "key_count_limit"), Query.Text(q, "cursor"), 1, context.RequestAborted);
+        var page = await kv.ListKeysAsync(ns, Query.Utf8Text(context.Request, "prefix"), Query.Text(q, "key_count_limit"), Query.Text(q, "cursor"), 1, context.RequestAborted);
         await scope.SettleAsync(context, kv, page.Keys.Count == 0 ? null : page.Keys.Max(k => k.Version));
         scope.WriteHeaders(context.Response);
         await WriteJsonAsync(context, w =>

@@ -42,7 +42,7 @@ internal static class ChangeFeedEndpoint
         string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
-        byte[] prefix = KeyName.PrefixToUtf8(Query.Text(context.Request.Query, "prefix"), kv.Limits);
+        byte[] prefix = KeyName.PrefixToUtf8(Query.Utf8Text(context.Request, "prefix"), kv.Limits);
         await RunAsync(context, kv, maintenance, options.Value, lifetime,
             change => change.NamespaceId == ns.Id && (change.Key is null || change.Key.AsSpan().StartsWith(prefix)), ns.Id);
     }

@@ -7,8 +7,43 @@ namespace Kivi.Server.Rest;
 /// <summary>Query-string helpers that refuse malformed numbers with a message naming the parameter.</summary>
 internal static class Query
 {
-    public static string? Text(IQueryCollection query, string name) =>
-        query.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
+    /// <summary>A parameter's value, or null when absent; given twice it is refused (which one was meant is unknowable).</summary>
+    public static string? Text(IQueryCollection query, string name)
+    {
+        if (!query.TryGetValue(name, out var values) || values.Count == 0) return null;
+        if (values.Count > 1) throw KvErrors.InvalidRequest($"The query parameter \"{name}\" is given {values.Count} times; give it once.");
+        return values[0];
+    }
+
+    /// <summary>
+    /// As <see cref="Text"/>, for a parameter that must be well-formed UTF-8 (a key prefix): ASP.NET Core leaves
+    /// escapes of invalid UTF-8 undecoded (or turns them into U+FFFD), which would silently match nothing, so
+    /// such a value is checked against the raw query string and refused.
+    /// </summary>
+    public static string? Utf8Text(HttpRequest request, string name)
+    {
+        string? value = Text(request.Query, name);
+        if (value is null || value.AsSpan().IndexOfAny('%', '\uFFFD') < 0) return value;
+        foreach (var part in (request.QueryString.Value ?? "").TrimStart('?').Split('&'))
+        {
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0 || !Uri.UnescapeDataString(part[..eq]).Equals(name, StringComparison.Ordinal)) continue;
+            var raw = part[(eq + 1)..].Replace('+', ' ');
+            var bytes = new List<byte>(raw.Length);
+            for (int i = 0; i < raw.Length; i++)
+            {
+                if (raw[i] == '%' && i + 2 < raw.Length && byte.TryParse(raw.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
+                {
+                    bytes.Add(b);
+                    i += 2;
+                }
+                else bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(raw[i].ToString()));
+            }
+            if (!System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes)))
+                throw KvErrors.InvalidRequest($"The {name} is not valid UTF-8 once percent-decoded (\"{raw}\"); keys and prefixes are UTF-8 text.");
+        }
+        return value;
+    }
 
     public static int Int(IQueryCollection query, string name, int fallback)
     {

@@ -10,6 +10,10 @@ namespace Kivi.Server.Rest;
 /// </summary>
 internal static class RawKey
 {
+    /// <summary>The length of the request target (path and query) as the client sent it.</summary>
+    public static int RawTargetLength(HttpContext context) =>
+        context.Features.Get<IHttpRequestFeature>()?.RawTarget?.Length ?? 0;
+
     /// <summary>The request's path exactly as the client sent it, still percent-encoded, without the query.</summary>
     public static string RawPath(HttpContext context)
     {
@@ -18,15 +22,22 @@ internal static class RawKey
         return query >= 0 ? target[..query] : target;
     }
 
-    /// <summary>The key that follows the path segment <paramref name="marker"/> (e.g. "/values/") after the namespace id.</summary>
-    public static string FromRequest(HttpContext context, string namespaceId, string marker)
+    /// <summary>
+    /// The key that follows the path segment <paramref name="marker"/> (e.g. "/values/") after the namespace
+    /// segment, however that segment was encoded (the route has already matched and decoded it).
+    /// </summary>
+    public static string FromRequest(HttpContext context, string marker)
     {
         var path = RawPath(context).AsSpan();
-        string anchor = "/" + namespaceId + marker;
-        int at = path.IndexOf(anchor, StringComparison.Ordinal);
+        int at = path.IndexOf(NamespacesSegment, StringComparison.Ordinal);
         if (at < 0) throw KvErrors.KeyNotDecodable();
-        return Decode(path[(at + anchor.Length)..]);
+        var rest = path[(at + NamespacesSegment.Length)..];
+        int slash = rest.IndexOf('/');
+        if (slash < 0 || !rest[slash..].StartsWith(marker, StringComparison.Ordinal)) throw KvErrors.KeyNotDecodable();
+        return Decode(rest[(slash + marker.Length)..]);
     }
+
+    private const string NamespacesSegment = "/storage/kv/namespaces/";
 
     /// <summary>Decodes %XX escapes into bytes, then the bytes as strict UTF-8.</summary>
     public static string Decode(ReadOnlySpan<char> encoded)

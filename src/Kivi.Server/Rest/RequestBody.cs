@@ -26,7 +26,10 @@ internal static class RequestBody
         using var body = await ReadAsync(context, max, tooLarge);
         if (body.Length == 0) throw KvErrors.InvalidRequest("The request body is empty; a JSON body is required.");
         var reader = new Utf8JsonReader(Sequence.Of(body));
-        return JsonSerializer.Deserialize(ref reader, type) ?? throw KvErrors.InvalidRequest("The request body must not be JSON null.");
+        var value = JsonSerializer.Deserialize(ref reader, type) ?? throw KvErrors.InvalidRequest("The request body must not be JSON null.");
+        // Anything after the one value is refused with the whole request: never apply part of what was sent.
+        if (reader.Read()) throw KvErrors.InvalidRequest($"The request body holds more than one JSON value: something follows the first at byte {reader.TokenStartIndex}.");
+        return value;
     }
 
     /// <summary>Raises Kestrel's own ceiling for this request; the exact limit is enforced while reading.</summary>
@@ -47,13 +50,17 @@ internal static class RequestBody
         return true;
     }
 
-    /// <summary>Reads the parts "value" and "metadata" of a multipart put; other parts are skipped.</summary>
+    /// <summary>
+    /// Reads the parts "value" and "metadata" of a multipart put. Any other part, or either one twice, is
+    /// refused: a field a client sends is stored or refused, never dropped.
+    /// </summary>
     public static async Task<(ValueBuffer Value, byte[] Metadata)> ReadMultipartAsync(HttpContext context, string boundary, long maxValue, int maxMetadata)
     {
         AllowBody(context, maxValue + maxMetadata * 8L + 64 * 1024);
         var reader = new MultipartReader(boundary, context.Request.Body) { BodyLengthLimit = maxValue + 1 };
         ValueBuffer? value = null;
         byte[] metadata = [];
+        bool sawMetadata = false;
         try
         {
             while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
@@ -63,16 +70,22 @@ internal static class RequestBody
                 string? name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
                 if (name == "value")
                 {
-                    value?.Dispose();
+                    if (value is not null) throw KvErrors.InvalidRequest("Malformed multipart body: the part \"value\" appears more than once; send one.");
                     value = await ValueBuffer.ReadAsync(section.Body, maxValue, n => KvErrors.ValueTooLarge(n, maxValue), context.RequestAborted);
                 }
                 else if (name == "metadata")
                 {
+                    if (sawMetadata) throw KvErrors.InvalidRequest("Malformed multipart body: the part \"metadata\" appears more than once; send one.");
+                    sawMetadata = true;
                     // Whitespace does not count against the limit, so allow some slack before normalising.
                     int slack = maxMetadata * 8;
                     using var raw = await ValueBuffer.ReadAsync(section.Body, slack, n => KvErrors.MetadataTooLarge((int)Math.Min(n, int.MaxValue), maxMetadata), context.RequestAborted);
                     metadata = raw.ToArray();
                 }
+                else if (name is not null && name.StartsWith("metadata[", StringComparison.Ordinal))
+                    throw KvErrors.InvalidRequest($"Metadata sent as form fields (\"{name}\") is not supported: send it as one part named \"metadata\" holding JSON (with the Cloudflare SDK, pass metadata as JSON.stringify(...) of the object).");
+                else
+                    throw KvErrors.InvalidRequest($"Unknown multipart part \"{name}\": a value write takes the parts \"value\" and, optionally, \"metadata\" (JSON).");
             }
         }
         catch (Exception e) when (e is IOException or InvalidDataException)

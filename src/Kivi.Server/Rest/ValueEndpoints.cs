@@ -28,7 +28,7 @@ internal static class ValueEndpoints
     private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
-        string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
+        string key = RawKey.FromRequest(context, ValuesMarker);
         using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
         var found = await kv.GetAsync(ns, key, context.RequestAborted);
         scope.WriteHeaders(context.Response);
@@ -44,7 +44,7 @@ internal static class ValueEndpoints
     private static async Task PutAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
-        string key = RawKey.FromRequest(context, namespace_id, ValuesMarker);
+        string key = RawKey.FromRequest(context, ValuesMarker);
         var limits = kv.Limits;
         ValueBuffer value;
         byte[] metadata = [];
@@ -65,7 +65,7 @@ internal static class ValueEndpoints
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
-        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, namespace_id, ValuesMarker)));
+        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, ValuesMarker)));
         await Envelope.OkEmptyAsync(context);
     }
 
@@ -73,7 +73,7 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
-        var found = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, namespace_id, MetadataMarker), context.RequestAborted);
+        var found = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, MetadataMarker), context.RequestAborted);
         scope.WriteHeaders(context.Response);
         var info = found ?? throw KvErrors.KeyNotFound();
         SetVersion(context.Response, info.Version);
@@ -89,7 +89,7 @@ internal static class ValueEndpoints
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var q = context.Request.Query;
         using var scope = ReadScope.Begin(context, kv, Query.Text(q, "cache_ttl"));
-        var page = await kv.ListKeysAsync(ns, Query.Text(q, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
+        var page = await kv.ListKeysAsync(ns, Query.Utf8Text(context.Request, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
         scope.WriteHeaders(context.Response);
         await Envelope.OkArrayAsync(context, page.Keys, WriteKey, w =>
         {
