@@ -59,6 +59,10 @@ public static class KvErrors
     public static KvException NamespaceTitleInvalid(int max) => new(400, KvErrorCode.InvalidNamespace, $"A namespace title must be 1 to {N(max)} characters.");
     public static KvException NamespaceIdInvalid(string id) => new(400, KvErrorCode.InvalidNamespace, $"A namespace id must be 32 lowercase hexadecimal digits, not \"{id}\".");
     public static KvException NamespaceIdExists(string id) => new(400, KvErrorCode.InvalidNamespace, $"A namespace with id {id} already exists.");
+    public static KvException JurisdictionInvalid(string given, IEnumerable<string> allowed) => new(400, KvErrorCode.InvalidNamespace,
+        $"Unknown jurisdiction \"{given}\": use one of {string.Join(", ", allowed.Select(j => $"\"{j}\""))}, or none.");
+    public static KvException JurisdictionFixed(string? current) => new(400, KvErrorCode.InvalidNamespace,
+        $"A namespace's jurisdiction is set when it is created and cannot be changed (this one's is {(current is null ? "none" : $"\"{current}\"")}).");
     public static KvException NamespaceLimitReached(int max) => new(400, KvErrorCode.InvalidNamespace, $"The account has reached its limit of {N(max)} namespaces.");
     public static KvException AccountNotFound(string id) => new(404, KvErrorCode.NoRoute, $"Could not route to account {id}, perhaps your object identifier is invalid?");
 

@@ -35,12 +35,13 @@ public sealed class KvService
         await _engine.GetNamespaceAsync(accountId, namespaceId, cancellationToken) ?? throw KvErrors.NamespaceNotFound();
 
     /// <summary>Creates a namespace with a new id, or with <paramref name="id"/> when given (a restore keeps ids that Workers are bound to).</summary>
-    public async Task<KvNamespace> CreateNamespaceAsync(string accountId, string? title, CancellationToken cancellationToken, string? id = null)
+    public async Task<KvNamespace> CreateNamespaceAsync(string accountId, string? title, CancellationToken cancellationToken, string? id = null, string? jurisdiction = null)
     {
         string checkedTitle = CheckTitle(title);
         if (id is not null && !IsNamespaceId(id)) throw KvErrors.NamespaceIdInvalid(id);
+        if (jurisdiction is not null && !Jurisdictions.Contains(jurisdiction)) throw KvErrors.JurisdictionInvalid(jurisdiction, Jurisdictions);
         await EnsureAccountExistsAsync(accountId, cancellationToken);
-        var result = await _engine.WriteAsync(new CreateNamespace(accountId, id ?? Guid.NewGuid().ToString("N"), checkedTitle, Limits.MaxNamespacesPerAccount));
+        var result = await _engine.WriteAsync(new CreateNamespace(accountId, id ?? Guid.NewGuid().ToString("N"), checkedTitle, Limits.MaxNamespacesPerAccount, jurisdiction));
         return result.Status switch
         {
             WriteStatus.Ok => result.Namespace!,
@@ -51,9 +52,15 @@ public sealed class KvService
         };
     }
 
-    public async Task<KvNamespace> RenameNamespaceAsync(string accountId, string namespaceId, string? title, CancellationToken cancellationToken)
+    /// <summary>Workers KV's jurisdictions: where a namespace's data must stay. Kivi stores and reports it; placement is the operator's.</summary>
+    public static readonly string[] Jurisdictions = ["eu", "us", "fedramp"];
+
+    /// <summary>Renames a namespace; a <paramref name="jurisdiction"/> sent along must be the one it has (it never changes).</summary>
+    public async Task<KvNamespace> RenameNamespaceAsync(string accountId, string namespaceId, string? title, CancellationToken cancellationToken, string? jurisdiction = null)
     {
         string checkedTitle = CheckTitle(title);
+        if (jurisdiction is not null && (await GetNamespaceAsync(accountId, namespaceId, cancellationToken)).Jurisdiction is var current && current != jurisdiction)
+            throw KvErrors.JurisdictionFixed(current);
         var result = await _engine.WriteAsync(new RenameNamespace(accountId, namespaceId, checkedTitle));
         return result.Status switch
         {

@@ -9,4 +9,7 @@ public sealed class NamespaceTitleRequest
 
     /// <summary>Kivi's addition, for restoring a namespace under its old id: 32 lowercase hex digits. Cloudflare ignores it.</summary>
     [JsonPropertyName("id")] public string? Id { get; set; }
+
+    /// <summary>Workers KV's jurisdiction ("eu", "us" or "fedramp"), at creation only; a rename may repeat it but not change it.</summary>
+    [JsonPropertyName("jurisdiction")] public string? Jurisdiction { get; set; }
 }

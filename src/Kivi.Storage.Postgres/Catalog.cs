@@ -67,7 +67,7 @@ internal sealed class Catalog
         return catalog;
     }
 
-    public static KvNamespace ReadNamespace(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3));
+    public static KvNamespace ReadNamespace(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4));
 
     public static KvToken ReadToken(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), (TokenPermission)r.GetInt32(3),
         r.IsDBNull(4) ? null : System.Text.Json.JsonSerializer.Deserialize(r.GetString(4), PostgresJsonContext.Default.StringArray),

@@ -272,8 +272,8 @@ public sealed partial class PostgresKvEngine
             if (view.Namespaces.Values.Any(n => n.AccountId == c.AccountId && n.Title == c.Title && n.Id != c.NamespaceId)) return Failed(WriteStatus.TitleExists);
             if (view.Namespaces.ContainsKey(c.NamespaceId)) return Failed(WriteStatus.NamespaceIdExists);
             var catalog = Change();
-            var ns = new KvNamespace(CatalogVersion, c.NamespaceId, c.AccountId, c.Title); // catalog numbers are never reused: nor are handles
-            await ExecAsync(PostgresSql.InsertNamespace, ns.Handle, ns.Id, ns.AccountId, ns.Title);
+            var ns = new KvNamespace(CatalogVersion, c.NamespaceId, c.AccountId, c.Title, c.Jurisdiction); // catalog numbers are never reused: nor are handles
+            await ExecAsync(PostgresSql.InsertNamespace, ns.Handle, ns.Id, ns.AccountId, ns.Title, (object?)ns.Jurisdiction ?? DBNull.Value);
             catalog.Add(ns);
             return new WriteResult(WriteStatus.Ok, 1, Head, ns);
         }

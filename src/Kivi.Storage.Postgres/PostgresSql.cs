@@ -68,6 +68,8 @@ internal static class PostgresSql
         CREATE TABLE kivi_history (seq bigserial PRIMARY KEY, epoch bigint NOT NULL, start_version bigint NOT NULL);
         INSERT INTO kivi_history (epoch, start_version) SELECT (random() * 9e18)::bigint, version FROM kivi_head;
         """,
+        // 3. Workers KV's namespace jurisdiction, set at creation.
+        "ALTER TABLE kivi_namespaces ADD COLUMN jurisdiction text;",
     ];
 
     public const string ReadStoreId = "SELECT store_id FROM kivi_store WHERE id = 1;";
@@ -82,12 +84,12 @@ internal static class PostgresSql
     public const string LockHead = "SELECT version, catalog FROM kivi_head WHERE id = 1 FOR UPDATE;";
     public const string WriteHead = "UPDATE kivi_head SET version = $1, catalog = $2 WHERE id = 1;";
     public const string LoadAccounts = "SELECT id FROM kivi_accounts;";
-    public const string LoadNamespaces = "SELECT handle, id, account_id, title FROM kivi_namespaces;";
+    public const string LoadNamespaces = "SELECT handle, id, account_id, title, jurisdiction FROM kivi_namespaces;";
     public const string LoadTokens = "SELECT id, account_id, name, permission, namespaces, issued_on, hash FROM kivi_tokens;";
     public const string AccountExists = "SELECT 1 FROM kivi_accounts WHERE id = $1;";
     public const string ListAccounts = "SELECT id FROM kivi_accounts;";
-    public const string FindNamespace = "SELECT handle, id, account_id, title FROM kivi_namespaces WHERE id = $1;";
-    public const string AccountNamespaces = "SELECT handle, id, account_id, title FROM kivi_namespaces WHERE account_id = $1;";
+    public const string FindNamespace = "SELECT handle, id, account_id, title, jurisdiction FROM kivi_namespaces WHERE id = $1;";
+    public const string AccountNamespaces = "SELECT handle, id, account_id, title, jurisdiction FROM kivi_namespaces WHERE account_id = $1;";
     public const string FindToken = "SELECT id, account_id, name, permission, namespaces, issued_on, hash FROM kivi_tokens WHERE hash = $1;";
     public const string AccountTokens = "SELECT id, account_id, name, permission, namespaces, issued_on, hash FROM kivi_tokens WHERE account_id = $1;";
 
@@ -125,7 +127,7 @@ internal static class PostgresSql
     public const string OldestChange = "SELECT min(version) FROM kivi_changes;";
     public const string SnapshotHead = "SELECT version FROM kivi_head WHERE id = 1;";
     public const string SnapshotAccounts = "SELECT id, name FROM kivi_accounts ORDER BY id;";
-    public const string SnapshotNamespaces = "SELECT handle, id, account_id, title FROM kivi_namespaces WHERE account_id = $1 ORDER BY id;";
+    public const string SnapshotNamespaces = "SELECT handle, id, account_id, title, jurisdiction FROM kivi_namespaces WHERE account_id = $1 ORDER BY id;";
     public const string SnapshotEntries = """
         SELECT key, value, metadata, expiration, version FROM kivi_entries
         WHERE ns = $1 AND key > $2 AND (expiration IS NULL OR expiration > $3)
@@ -146,7 +148,7 @@ internal static class PostgresSql
     public const string CurrentVersion = "SELECT version, expiration FROM kivi_entries WHERE ns = $1 AND key = $2;";
     public const string DeleteKeys = "DELETE FROM kivi_entries WHERE ns = $1 AND key = ANY($2) RETURNING key;";
     public const string InsertAccount = "INSERT INTO kivi_accounts (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING;";
-    public const string InsertNamespace = "INSERT INTO kivi_namespaces (handle, id, account_id, title) VALUES ($1, $2, $3, $4);";
+    public const string InsertNamespace = "INSERT INTO kivi_namespaces (handle, id, account_id, title, jurisdiction) VALUES ($1, $2, $3, $4, $5);";
     public const string RenameNamespace = "UPDATE kivi_namespaces SET title = $1 WHERE handle = $2;";
     public const string DeleteNamespaceEntries = "DELETE FROM kivi_entries WHERE ns = $1;";
     public const string DeleteNamespace = "DELETE FROM kivi_namespaces WHERE handle = $1;";

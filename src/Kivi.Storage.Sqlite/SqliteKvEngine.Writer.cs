@@ -318,9 +318,9 @@ public sealed partial class SqliteKvEngine
             return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
         if (Exec<long?>(SqliteSql.NamespaceIdTaken, ("$id", c.NamespaceId)) is not null)
             return (WriteResult.Failed(WriteStatus.NamespaceIdExists, head), null);
-        long handle = Exec<long>(SqliteSql.InsertNamespace, ("$id", c.NamespaceId), ("$a", c.AccountId), ("$t", c.Title));
+        long handle = Exec<long>(SqliteSql.InsertNamespace, ("$id", c.NamespaceId), ("$a", c.AccountId), ("$t", c.Title), ("$j", (object?)c.Jurisdiction ?? DBNull.Value));
         _liveNamespaces.Add(handle);
-        var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title);
+        var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title, c.Jurisdiction);
         return (new WriteResult(WriteStatus.Ok, 1, head, ns), () => _namespaces[ns.Id] = ns);
     }
 
@@ -331,7 +331,7 @@ public sealed partial class SqliteKvEngine
         if (Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null)
             return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
         Exec(SqliteSql.RenameNamespace, ("$t", c.Title), ("$h", handle));
-        var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title);
+        var ns = _namespaces[c.NamespaceId] with { Title = c.Title };
         return (new WriteResult(WriteStatus.Ok, 1, head, ns), () => _namespaces[ns.Id] = ns);
     }
 

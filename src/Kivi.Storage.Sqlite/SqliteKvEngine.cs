@@ -103,7 +103,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         using (var r = cmd.ExecuteReader())
             while (r.Read())
             {
-                var ns = new KvNamespace(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3));
+                var ns = new KvNamespace(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4));
                 _namespaces[ns.Id] = ns;
             }
         using (var cmd = Command(_writer, SqliteSql.LoadTokens))

@@ -53,7 +53,7 @@ internal sealed class SqliteSnapshot : IKvSnapshot
         cmd.Parameters.AddWithValue("$a", accountId);
         using var r = cmd.ExecuteReader();
         var namespaces = new List<KvNamespace>();
-        while (r.Read()) namespaces.Add(new KvNamespace(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3)));
+        while (r.Read()) namespaces.Add(new KvNamespace(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4)));
         return ValueTask.FromResult<IReadOnlyList<KvNamespace>>(namespaces);
     }
 

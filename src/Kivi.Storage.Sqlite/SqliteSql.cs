@@ -65,6 +65,8 @@ internal static class SqliteSql
         INSERT INTO meta (name, value) VALUES ('store_id', random());
         CREATE TABLE history (seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, start_version INTEGER NOT NULL);
         """,
+        // 5: Workers KV's namespace jurisdiction, set at creation.
+        "ALTER TABLE namespaces ADD COLUMN jurisdiction TEXT;",
     ];
 
     /// <summary>A new epoch at the head, keeping the newest StoreLineage.MaxEpochs.</summary>
@@ -83,7 +85,7 @@ internal static class SqliteSql
     public const string TokenHash = "SELECT hash FROM tokens WHERE id = $id AND account_id = $a;";
     public const string UpdateTokenHash = "UPDATE tokens SET hash = $hash WHERE id = $id AND account_id = $a;";
     public const string DeleteToken = "DELETE FROM tokens WHERE id = $id AND account_id = $a;";
-    public const string LoadNamespaces = "SELECT handle, id, account_id, title FROM namespaces;";
+    public const string LoadNamespaces = "SELECT handle, id, account_id, title, jurisdiction FROM namespaces;";
 
     // ---- reads ----
     public const string Get = """
@@ -109,7 +111,7 @@ internal static class SqliteSql
     public const string ReadChanges = "SELECT version, ns, key, kind, expiration, account_id FROM changes WHERE version > $after ORDER BY version LIMIT $limit;";
     public const string OldestChange = "SELECT min(version) FROM changes;";
     public const string SnapshotAccounts = "SELECT id, name FROM accounts ORDER BY id;";
-    public const string SnapshotNamespaces = "SELECT handle, id, account_id, title FROM namespaces WHERE account_id = $a ORDER BY id;";
+    public const string SnapshotNamespaces = "SELECT handle, id, account_id, title, jurisdiction FROM namespaces WHERE account_id = $a ORDER BY id;";
     public const string SnapshotEntries = """
         SELECT key, value, metadata, expiration, version FROM entries
         WHERE ns = $ns AND ($after IS NULL OR key > $after) AND (expiration IS NULL OR expiration > $now)
@@ -139,7 +141,7 @@ internal static class SqliteSql
     public const string TitleTaken = "SELECT 1 FROM namespaces WHERE account_id = $a AND title = $t AND id <> $id;";
     public const string NamespaceIdTaken = "SELECT 1 FROM namespaces WHERE id = $id;";
     public const string FindNamespace = "SELECT handle FROM namespaces WHERE account_id = $a AND id = $id;";
-    public const string InsertNamespace = "INSERT INTO namespaces (id, account_id, title) VALUES ($id, $a, $t) RETURNING handle;";
+    public const string InsertNamespace = "INSERT INTO namespaces (id, account_id, title, jurisdiction) VALUES ($id, $a, $t, $j) RETURNING handle;";
     public const string RenameNamespace = "UPDATE namespaces SET title = $t WHERE handle = $h;";
     public const string DeleteNamespace = "DELETE FROM namespaces WHERE handle = $h;";
     public const string DeleteNamespaceEntries = "DELETE FROM entries WHERE ns = $h;";

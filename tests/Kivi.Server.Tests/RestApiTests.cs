@@ -20,6 +20,30 @@ public sealed class RestApiTests(KiviServerFixture server) : IClassFixture<KiviS
     }
 
     [Fact]
+    public async Task A_namespace_created_with_a_jurisdiction_reports_it_and_never_changes_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var created = await server.Client.PostAsync(KiviServerFixture.Namespaces, KiviServerFixture.Json(new { title = "eu-" + Guid.NewGuid().ToString("N"), jurisdiction = "eu" }), ct);
+        var ns = (await Api.ReadAsync(created)).Result;
+        Assert.Equal("eu", ns.GetProperty("jurisdiction").GetString());
+        string id = ns.GetProperty("id").GetString()!;
+        using (var get = await server.Client.GetAsync($"{KiviServerFixture.Namespaces}/{id}", ct))
+            Assert.Equal("eu", (await Api.ReadAsync(get)).Result.GetProperty("jurisdiction").GetString());
+        using (var listed = await server.Client.GetAsync($"{KiviServerFixture.Namespaces}?per_page=1000", ct))
+            Assert.Equal("eu", (await Api.ReadAsync(listed)).Result.EnumerateArray().Single(n => n.GetProperty("id").GetString() == id).GetProperty("jurisdiction").GetString());
+        using (var move = await server.Client.PutAsync($"{KiviServerFixture.Namespaces}/{id}", KiviServerFixture.Json(new { title = "moved-" + Guid.NewGuid().ToString("N"), jurisdiction = "us" }), ct))
+        {
+            var refused = await Api.ReadAsync(move);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+            Assert.Contains("cannot be changed", refused.ErrorMessage, StringComparison.Ordinal);
+        }
+        using (var mars = await server.Client.PostAsync(KiviServerFixture.Namespaces, KiviServerFixture.Json(new { title = "mars-" + Guid.NewGuid().ToString("N"), jurisdiction = "mars" }), ct))
+            Assert.Equal(HttpStatusCode.BadRequest, mars.StatusCode);
+        using var plain = await server.Client.PostAsync(KiviServerFixture.Namespaces, KiviServerFixture.Json(new { title = "plain-" + Guid.NewGuid().ToString("N") }), ct);
+        Assert.False((await Api.ReadAsync(plain)).Result.TryGetProperty("jurisdiction", out _));
+    }
+
+    [Fact]
     public async Task A_request_without_a_token_is_401_and_with_a_wrong_token_403()
     {
         using var anonymous = server.NewClient(null);

@@ -552,6 +552,25 @@ public abstract class KvEngineConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespace_keeps_the_jurisdiction_it_was_created_with_and_refuses_unknown_ones()
+    {
+        var eu = await Kv.CreateNamespaceAsync(Account, "in-the-eu", CancellationToken.None, jurisdiction: "eu");
+        Assert.Equal("eu", eu.Jurisdiction);
+        Assert.Equal("eu", (await Engine.GetNamespaceAsync(Account, eu.Id, CancellationToken.None))!.Jurisdiction);
+        Assert.Equal("eu", (await Engine.FindNamespaceAsync(eu.Id, CancellationToken.None))!.Jurisdiction);
+        var renamed = await Kv.RenameNamespaceAsync(Account, eu.Id, "still-in-the-eu", CancellationToken.None, "eu");
+        Assert.Equal(("still-in-the-eu", "eu"), (renamed.Title, renamed.Jurisdiction));
+        Assert.Equal("eu", (await Kv.RenameNamespaceAsync(Account, eu.Id, "renamed-again", CancellationToken.None)).Jurisdiction);
+        var moved = await Refused(() => Kv.RenameNamespaceAsync(Account, eu.Id, "moved", CancellationToken.None, "us"));
+        Assert.Contains("cannot be changed", moved.Message, StringComparison.Ordinal);
+        var unknown = await Refused(() => Kv.CreateNamespaceAsync(Account, "on-mars", CancellationToken.None, jurisdiction: "mars"));
+        Assert.Contains("Unknown jurisdiction \"mars\"", unknown.Message, StringComparison.Ordinal);
+        Assert.Null(Ns.Jurisdiction);
+        await using var snapshot = await Engine.OpenSnapshotAsync(CancellationToken.None);
+        Assert.Equal("eu", (await snapshot.ListNamespacesAsync(Account, CancellationToken.None)).Single(n => n.Id == eu.Id).Jurisdiction);
+    }
+
+    [Fact]
     public async Task Deleting_a_namespace_drops_its_entries_and_later_writes_fail()
     {
         await Put("k", "v");

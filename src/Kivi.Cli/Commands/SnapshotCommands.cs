@@ -102,7 +102,7 @@ internal static class SnapshotCommands
     }
 
     private sealed record AccountPlan(string Id, string Name);
-    private sealed record NamespacePlan(string Id, string Title, string AccountId);
+    private sealed record NamespacePlan(string Id, string Title, string AccountId, string? Jurisdiction);
     private sealed record Plan(List<AccountPlan> Accounts, Dictionary<long, NamespacePlan> Namespaces, HashSet<long> Entries, long Keys, long Expiring);
 
     /// <summary>Reads the whole snapshot before anything is changed: its structure, its end line's counts, every entry.</summary>
@@ -153,7 +153,7 @@ internal static class SnapshotCommands
             var node = Parse(line.Span);
             if (node?["account"] is JsonObject a && Text(a, "id") is { } accountId && Text(a, "name") is { } name) accounts.Add(new AccountPlan(accountId, name));
             else if (node?["namespace"] is JsonObject n && Text(n, "id") is { } id && KiviApi.IsId(id) && Text(n, "title") is { } title && Text(n, "account_id") is { } owner)
-                namespaces[number] = new NamespacePlan(id, title, owner);
+                namespaces[number] = new NamespacePlan(id, title, owner, Text(n, "jurisdiction"));
             else if (node?["end"] is JsonObject e) end = e;
             else problems.Report(where, null, "expected an account, namespace, entry or end line");
         }
@@ -195,7 +195,7 @@ internal static class SnapshotCommands
         }
         catch (KvException e) when (e.StatusCode == 404 && e.Code == (int)KvErrorCode.NamespaceNotFound)
         {
-            await api.SendJsonAsync(HttpMethod.Post, path, new JsonObject { ["title"] = ns.Title, ["id"] = ns.Id }, ct);
+            await api.SendJsonAsync(HttpMethod.Post, path, new JsonObject { ["title"] = ns.Title, ["id"] = ns.Id, ["jurisdiction"] = ns.Jurisdiction }, ct);
         }
     }
 

@@ -1,4 +1,5 @@
 namespace Kivi.Core.Storage;
 
 /// <summary>A namespace as stored: <paramref name="Handle"/> is the engine's compact internal id.</summary>
-public sealed record KvNamespace(long Handle, string Id, string AccountId, string Title);
+/// <param name="Jurisdiction">Workers KV's jurisdiction (eu, us, fedramp), set at creation and never changed; null for none.</param>
+public sealed record KvNamespace(long Handle, string Id, string AccountId, string Title, string? Jurisdiction = null);

@@ -10,7 +10,7 @@ public sealed record PutEntries(KvNamespace Namespace, IReadOnlyList<EntryWrite>
 public sealed record DeleteEntries(KvNamespace Namespace, IReadOnlyList<byte[]> Keys) : WriteCommand;
 
 /// <summary>Creates a namespace unless the title is taken or the account is full.</summary>
-public sealed record CreateNamespace(string AccountId, string NamespaceId, string Title, int MaxPerAccount) : WriteCommand;
+public sealed record CreateNamespace(string AccountId, string NamespaceId, string Title, int MaxPerAccount, string? Jurisdiction = null) : WriteCommand;
 
 /// <summary>Renames a namespace unless the new title is taken.</summary>
 public sealed record RenameNamespace(string AccountId, string NamespaceId, string Title) : WriteCommand;

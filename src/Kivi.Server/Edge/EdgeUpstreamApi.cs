@@ -25,7 +25,8 @@ internal sealed class EdgeUpstreamApi(KiviUpstream upstream)
         using var doc = await upstream.GetEnvelopeAsync($"client/v4/kivi/namespaces/{Uri.EscapeDataString(namespaceId)}", "namespace lookup", ct);
         if (doc is null) return null;
         var r = doc.RootElement.GetProperty("result");
-        return new KvNamespace(0, r.GetProperty("id").GetString()!, r.GetProperty("account_id").GetString()!, r.GetProperty("title").GetString()!);
+        return new KvNamespace(0, r.GetProperty("id").GetString()!, r.GetProperty("account_id").GetString()!, r.GetProperty("title").GetString()!,
+            r.TryGetProperty("jurisdiction", out var j) ? j.GetString() : null);
     }
 
     public async Task<bool> AccountExistsAsync(string accountId, CancellationToken ct)

@@ -58,6 +58,7 @@ internal static class ReplicationEndpoints
             w.WriteString("id", ns.Id);
             w.WriteString("title", ns.Title);
             w.WriteString("account_id", ns.AccountId);
+            if (ns.Jurisdiction is { } jurisdiction) w.WriteString("jurisdiction", jurisdiction);
             w.WriteEndObject();
         });
     }

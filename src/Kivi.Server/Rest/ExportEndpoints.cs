@@ -91,6 +91,7 @@ internal static class ExportEndpoints
                     w.WriteStartObject("namespace");
                     w.WriteString("id", ns.Id);
                     w.WriteString("title", ns.Title);
+                    if (ns.Jurisdiction is { } jurisdiction) w.WriteString("jurisdiction", jurisdiction);
                     w.WriteString("account_id", ns.AccountId);
                     w.WriteEndObject();
                     w.WriteEndObject();

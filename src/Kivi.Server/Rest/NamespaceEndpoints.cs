@@ -77,7 +77,7 @@ internal static class NamespaceEndpoints
     {
         context.Require(c => c.CanManageAccount(account_id));
         var body = await ReadTitleAsync(context);
-        var ns = await kv.CreateNamespaceAsync(account_id, body.Title, context.RequestAborted, body.Id);
+        var ns = await kv.CreateNamespaceAsync(account_id, body.Title, context.RequestAborted, body.Id, body.Jurisdiction);
         await Envelope.OkAsync(context, w => Write(w, ns));
     }
 
@@ -91,7 +91,7 @@ internal static class NamespaceEndpoints
     {
         await ResolveManagedAsync(context, kv, account_id, namespace_id);
         var body = await ReadTitleAsync(context);
-        var ns = await kv.RenameNamespaceAsync(account_id, namespace_id, body.Title, context.RequestAborted);
+        var ns = await kv.RenameNamespaceAsync(account_id, namespace_id, body.Title, context.RequestAborted, body.Jurisdiction);
         await Envelope.OkAsync(context, w => Write(w, ns));
     }
 
@@ -110,6 +110,7 @@ internal static class NamespaceEndpoints
         w.WriteStartObject();
         w.WriteString("id", ns.Id);
         w.WriteString("title", ns.Title);
+        if (ns.Jurisdiction is { } jurisdiction) w.WriteString("jurisdiction", jurisdiction);
         w.WriteBoolean("supports_url_encoding", true);
         w.WriteEndObject();
     }
