@@ -6,6 +6,7 @@ return args switch
     ["cold-read", .. var rest] => await ColdRead.RunAsync(Options.Parse(rest)),
     ["cache", .. var rest] => CacheEfficiency.Run(Options.Parse(rest)),
     ["hot-get", .. var rest] => HotGet.Run(rest),
+    ["fuzz", .. var rest] => await Fuzz.RunAsync(Options.Parse(rest)),
     _ => Usage(),
 };
 
@@ -16,6 +17,7 @@ static int Usage()
                Kivi.Benchmarks cold-read   --origin URL --edge URL --token T [--keys 2000]
                Kivi.Benchmarks cache       [--keys 1000000] [--requests 4000000]
                Kivi.Benchmarks hot-get     [BenchmarkDotNet arguments]
+               Kivi.Benchmarks fuzz        --origin URL --token ADMIN [--requests 100000] [--seed 1]
         """);
     return 2;
 }

@@ -9,6 +9,13 @@ namespace Kivi.Core;
 public sealed class ValueBuffer : IDisposable
 {
     private const int SegmentSize = 64 * 1024;
+
+    /// <summary>
+    /// Values' own pool, bounded (up to 1,024 arrays of each size: 64 MiB of 64 KiB segments): the shared
+    /// pool keeps a few arrays per core, so a stream of uploads rented new segments and left each as garbage
+    /// that only a full collection reclaims, roughly doubling the memory that uploads in progress take.
+    /// </summary>
+    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(SegmentSize, 1024);
     private readonly List<byte[]> _segments = [];
     private readonly bool _pooled;
     private bool _disposed;
@@ -29,27 +36,31 @@ public sealed class ValueBuffer : IDisposable
 
     /// <summary>
     /// Reads a stream to its end. Reading stops, and <paramref name="tooLarge"/> is thrown with the bytes
-    /// seen so far, as soon as more than <paramref name="maxBytes"/> arrive.
+    /// seen so far, as soon as more than <paramref name="maxBytes"/> arrive. With <paramref name="expectedLength"/>
+    /// (a request's Content-Length) a small body takes a segment of its own size from the pool, not 64 KiB:
+    /// pooled 64 KiB segments run out under many concurrent small writes, and each one then is new garbage.
     /// </summary>
-    public static async Task<ValueBuffer> ReadAsync(Stream source, long maxBytes, Func<long, Exception> tooLarge, CancellationToken cancellationToken)
+    public static async Task<ValueBuffer> ReadAsync(Stream source, long maxBytes, Func<long, Exception> tooLarge, CancellationToken cancellationToken, long? expectedLength = null)
     {
         var buffer = new ValueBuffer(pooled: true);
+        int size = expectedLength is { } expected && expected < SegmentSize ? (int)expected + 1 : SegmentSize; // +1: the end is seen within it
         try
         {
             while (true)
             {
-                var segment = ArrayPool<byte>.Shared.Rent(SegmentSize);
+                var segment = Pool.Rent(size);
+                size = SegmentSize;
                 buffer._segments.Add(segment);
                 int filled = 0;
-                while (filled < SegmentSize)
+                while (filled < segment.Length)
                 {
-                    int read = await source.ReadAsync(segment.AsMemory(filled, SegmentSize - filled), cancellationToken);
+                    int read = await source.ReadAsync(segment.AsMemory(filled), cancellationToken);
                     if (read == 0) break;
                     filled += read;
                     buffer.Length += read;
                     if (buffer.Length > maxBytes) throw tooLarge(buffer.Length);
                 }
-                if (filled < SegmentSize) return buffer;
+                if (filled < segment.Length) return buffer;
             }
         }
         catch
@@ -69,14 +80,14 @@ public sealed class ValueBuffer : IDisposable
             foreach (var segment in _segments)
             {
                 if (remaining <= 0) yield break;
-                int count = (int)Math.Min(remaining, _pooled ? SegmentSize : segment.Length);
+                int count = (int)Math.Min(remaining, segment.Length); // every segment but the last is full
                 yield return segment.AsMemory(0, count);
                 remaining -= count;
             }
         }
     }
 
-    /// <summary>The bytes without copying, when they are held in one piece (always so for values up to 64 KiB).</summary>
+    /// <summary>The bytes without copying, when they are held in one piece (always so for values under 64 KiB).</summary>
     public bool TryGetContiguous(out ReadOnlyMemory<byte> bytes)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -109,7 +120,7 @@ public sealed class ValueBuffer : IDisposable
         if (_disposed) return;
         _disposed = true;
         if (_pooled)
-            foreach (var segment in _segments) ArrayPool<byte>.Shared.Return(segment);
+            foreach (var segment in _segments) Pool.Return(segment);
         _segments.Clear();
     }
 }

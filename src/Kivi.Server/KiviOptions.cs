@@ -73,6 +73,12 @@ public sealed class KiviOptions
     /// </summary>
     public string IntegrityCheck { get; set; } = "quick";
 
+    /// <summary>
+    /// Memory for request bodies being read at once, in bytes (values are held whole until committed): larger
+    /// uploads wait their turn, and one waiting longer than a minute is answered 503.
+    /// </summary>
+    public long UploadMemory { get; set; } = 128L * 1024 * 1024;
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -90,6 +96,7 @@ public sealed class KiviOptions
         ("--sweep-interval", "KIVI_SWEEP_INTERVAL", "Kivi:SweepInterval"),
         ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
         ("--integrity-check", "KIVI_INTEGRITY_CHECK", "Kivi:IntegrityCheck"),
+        ("--upload-memory", "KIVI_UPLOAD_MEMORY", "Kivi:UploadMemory"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),
         ("--change-retention", "KIVI_CHANGE_RETENTION", "Kivi:ChangeRetention"),
         ("--feed-heartbeat", "KIVI_FEED_HEARTBEAT", "Kivi:FeedHeartbeat"),

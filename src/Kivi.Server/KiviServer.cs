@@ -67,6 +67,8 @@ public static class KiviServer
         });
         builder.Services.AddSingleton<KvService>();
         builder.Services.AddSingleton<FaultLog>();
+        if (options.UploadMemory < 1024 * 1024) throw new KiviOptionsException($"--upload-memory must be at least 1048576 bytes (1 MiB), not {options.UploadMemory}.");
+        builder.Services.AddSingleton(new UploadBudget(options.UploadMemory, TimeSpan.FromMinutes(1)));
         return options.Role switch
         {
             "single" or "origin" => await BuildOriginAsync(builder, options, integrity),

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Kivi.Core;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -13,11 +14,19 @@ namespace Kivi.Server.Rest;
 internal static class RequestBody
 {
     /// <summary>Reads the whole body, failing with <paramref name="tooLarge"/> as soon as it passes <paramref name="max"/>.</summary>
-    public static Task<ValueBuffer> ReadAsync(HttpContext context, long max, Func<long, Exception> tooLarge)
+    public static async Task<ValueBuffer> ReadAsync(HttpContext context, long max, Func<long, Exception> tooLarge)
     {
         AllowBody(context, max);
         if (context.Request.ContentLength is { } declared && declared > max) throw tooLarge(declared);
-        return ValueBuffer.ReadAsync(context.Request.Body, max, tooLarge, context.RequestAborted);
+        await TakeBudgetAsync(context, context.Request.ContentLength ?? max);
+        return await ValueBuffer.ReadAsync(context.Request.Body, max, tooLarge, context.RequestAborted, context.Request.ContentLength);
+    }
+
+    /// <summary>Room in the upload budget for a body of up to <paramref name="bytes"/>, held until the request ends.</summary>
+    private static async ValueTask TakeBudgetAsync(HttpContext context, long bytes)
+    {
+        if (await context.RequestServices.GetRequiredService<UploadBudget>().AcquireAsync(bytes, context.RequestAborted) is { } lease)
+            context.Response.RegisterForDispose(lease);
     }
 
     /// <summary>Deserialises a JSON body of at most <paramref name="max"/> bytes.</summary>
@@ -57,6 +66,7 @@ internal static class RequestBody
     public static async Task<(ValueBuffer Value, byte[] Metadata)> ReadMultipartAsync(HttpContext context, string boundary, long maxValue, int maxMetadata)
     {
         AllowBody(context, maxValue + maxMetadata * 8L + 64 * 1024);
+        await TakeBudgetAsync(context, context.Request.ContentLength ?? maxValue);
         var reader = new MultipartReader(boundary, context.Request.Body) { BodyLengthLimit = maxValue + 1 };
         ValueBuffer? value = null;
         byte[] metadata = [];

@@ -34,5 +34,7 @@ internal sealed class RequestLimits(RequestDelegate next)
     }
 
     private static Task Refuse(HttpContext context, int status, string message) =>
-        Envelope.ErrorAsync(context, status, KvErrorCode.InvalidRequest, message);
+        context.Request.Headers.ContainsKey(KiviHeaders.Namespace)
+            ? Binding.BindingErrors.WriteAsync(context, status, message, KvErrorCode.InvalidRequest) // workerd's binding protocol: a status text
+            : Envelope.ErrorAsync(context, status, KvErrorCode.InvalidRequest, message);
 }
