@@ -33,7 +33,10 @@ public static class KvErrors
     public static KvException CacheTtlNotWhole(string raw, int min) => new(400, KvErrorCode.InvalidRequest, $"Invalid cache_ttl of {raw}. Cache TTL must be a whole number of seconds, at least {N(min)}.");
     public static KvException CacheTtlInvalid(string raw, int min) => new(400, KvErrorCode.InvalidRequest, $"Invalid cache_ttl of {raw}. Cache TTL must be at least {N(min)}.");
 
-    public static KvException ListLimitTooLarge(string raw, int max) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer of at most {N(max)}.");
+    public static KvException ListLimitTooLarge(string raw, int max) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer less than {N(max)}.")
+    {
+        Detail = $"(The limit is {N(max)}: {N(max)} itself is accepted.)",
+    };
     public static KvException ListLimitTooSmall(string raw, int min) => new(400, KvErrorCode.InvalidListOrBulkOption, $"Invalid key_count_limit of {raw}. Please specify an integer greater than {N(min - 1)}.");
     public static KvException CursorInvalid() => new(400, KvErrorCode.InvalidListOrBulkOption, "Invalid cursor: pass back the cursor of a previous page unchanged.");
 

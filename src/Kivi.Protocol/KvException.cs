@@ -18,4 +18,10 @@ public sealed class KvException : Exception
 
     /// <summary>The stable error code of <see cref="KvErrorCode"/>.</summary>
     public int Code { get; }
+
+    /// <summary>
+    /// Kivi's clarification of a message kept word for word as Workers KV's (Workers may match on it): shown
+    /// after the message in REST answers, never on the binding protocol.
+    /// </summary>
+    public string? Detail { get; init; }
 }

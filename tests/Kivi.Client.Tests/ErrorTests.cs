@@ -35,7 +35,7 @@ public sealed class ErrorTests(KiviServerFixture server) : IClassFixture<KiviSer
             (() => kv.PutAsync("k", "v", new KvPutOptions { ExpirationTtl = TimeSpan.FromSeconds(30) }, Ct), 400, KvErrorCode.InvalidExpiration, "Invalid expiration_ttl of 30. Expiration TTL must be at least 60."),
             (() => kv.PutAsync("k", "v", new KvPutOptions { Expiration = DateTimeOffset.FromUnixTimeSeconds(1000) }, Ct), 400, KvErrorCode.InvalidExpiration, "Invalid expiration of 1000. Please specify integer greater than the current number of seconds since the UNIX epoch."),
             (() => kv.ListAsync(new KvListOptions { Limit = 0 }, Ct), 400, KvErrorCode.InvalidListOrBulkOption, "Invalid key_count_limit of 0. Please specify an integer greater than 0."),
-            (() => kv.ListAsync(new KvListOptions { Limit = 1001 }, Ct), 400, KvErrorCode.InvalidListOrBulkOption, "Invalid key_count_limit of 1001. Please specify an integer of at most 1000."),
+            (() => kv.ListAsync(new KvListOptions { Limit = 1001 }, Ct), 400, KvErrorCode.InvalidListOrBulkOption, "Invalid key_count_limit of 1001. Please specify an integer less than 1000."),
             (() => kv.ListAsync(new KvListOptions { Cursor = "not a cursor!" }, Ct), 400, KvErrorCode.InvalidListOrBulkOption, "Invalid cursor: pass back the cursor of a previous page unchanged."),
             (() => kv.GetManyAsync(Enumerable.Range(0, 101).Select(i => $"k{i}"), cancellationToken: Ct), 400, KvErrorCode.TooManyBulkItems, "You can request a maximum of 100 keys"),
             (() => kv.GetStringAsync("k", new KvReadOptions { CacheTtl = TimeSpan.FromSeconds(10) }, Ct).AsTask(), 400, KvErrorCode.InvalidRequest, "Invalid cache_ttl of 10. Cache TTL must be at least 30."),

@@ -111,11 +111,11 @@ public sealed class BadInputTests(KiviServerFixture server) : IClassFixture<Kivi
     }
 
     [Theory]
-    [InlineData("limit=1001", "Invalid key_count_limit of 1001. Please specify an integer of at most 1000.")]
+    [InlineData("limit=1001", "Invalid key_count_limit of 1001. Please specify an integer less than 1000.")]
     [InlineData("limit=5", "Invalid key_count_limit of 5. Please specify an integer greater than 9.")]
     [InlineData("limit=-3", "Invalid key_count_limit of -3.")]
     [InlineData("limit=ten", "Invalid key_count_limit of ten.")]
-    [InlineData("limit=99999999999999999999", "Invalid key_count_limit of 99999999999999999999. Please specify an integer of at most 1000.")]
+    [InlineData("limit=99999999999999999999", "Invalid key_count_limit of 99999999999999999999. Please specify an integer less than 1000.")]
     [InlineData("cursor=%25%25%25", "Invalid cursor")]
     public async Task Bad_list_parameters_are_refused(string query, string message)
     {

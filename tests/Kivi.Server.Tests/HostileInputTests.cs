@@ -99,7 +99,7 @@ public sealed class HostileInputTests(KiviServerFixture server) : IClassFixture<
             "more than 64 levels deep; the limit is 64");
         await Refused(ns, HttpMethod.Post, $"{Ns(ns)}/bulk/get", new StringContent("{\"keys\":[\"a\"],\"cacheTtl\":1e309}", Encoding.UTF8, "application/json"), HttpStatusCode.BadRequest,
             "Invalid cache_ttl of 1e309. Cache TTL must be a whole number of seconds, at least 30.");
-        await Refused(ns, HttpMethod.Get, $"{Ns(ns)}/keys?limit=1001", null, HttpStatusCode.BadRequest, "Please specify an integer of at most 1000.");
+        await Refused(ns, HttpMethod.Get, $"{Ns(ns)}/keys?limit=1001", null, HttpStatusCode.BadRequest, "Please specify an integer less than 1000. (The limit is 1000: 1000 itself is accepted.)");
         await Refused(ns, HttpMethod.Get, $"{Ns(ns)}/keys?prefix=%ED%A0%80", null, HttpStatusCode.BadRequest, "prefix is not valid UTF-8");
     }
 

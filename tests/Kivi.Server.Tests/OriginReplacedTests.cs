@@ -90,4 +90,40 @@ public sealed class OriginReplacedTests
             Directory.Delete(backup, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_lower_tier_drops_what_it_held_when_the_edge_it_follows_resets()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(1);
+        var regional = cluster.Edges[0];
+        var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress);
+        using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
+        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "before the backup");
+        await cluster.KillOriginAsync();
+        string backup = Directory.CreateTempSubdirectory("kivi-backup-").FullName;
+        foreach (var file in Directory.GetFiles(cluster.OriginData)) File.Copy(file, Path.Combine(backup, Path.GetFileName(file)));
+        try
+        {
+            await cluster.RestartOriginAsync();
+            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the backup");
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "after the backup", Deadline,
+                "the local edge, two tiers down, serves the later history");
+
+            cluster.Gates[0].Cut(); // the regional edge's feed (the local edge follows the regional edge directly)
+            await cluster.KillOriginAsync();
+            await cluster.RestartOriginAsync(backup);
+            for (int i = 0; i < 10; i++) await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath($"filler{i}"), "x");
+            cluster.Gates[0].Resume();
+
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "before the backup", Deadline,
+                "the local edge follows the restored history too");
+            Assert.Contains("Cache reset", regional.Output, StringComparison.Ordinal);
+            Assert.Contains("Cache reset", local.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.KillOriginAsync();
+            Directory.Delete(backup, recursive: true);
+        }
+    }
 }

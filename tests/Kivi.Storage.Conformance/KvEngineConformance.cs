@@ -378,7 +378,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         Assert.Single(last.Keys);
         Assert.True(last.ListComplete);
         var tooMany = await Refused(() => Kv.ListKeysAsync(Ns, null, "1001", null, 1, CancellationToken.None).AsTask());
-        Assert.Equal("Invalid key_count_limit of 1001. Please specify an integer of at most 1000.", tooMany.Message);
+        Assert.Equal("Invalid key_count_limit of 1001. Please specify an integer less than 1000.", tooMany.Message);
         var tooFew = await Refused(() => Kv.ListKeysAsync(Ns, null, "0", null, 1, CancellationToken.None).AsTask());
         Assert.Equal("Invalid key_count_limit of 0. Please specify an integer greater than 0.", tooFew.Message);
     }

@@ -33,7 +33,7 @@ internal sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlew
 
     private static (int Status, int Code, string Message)? Classify(Exception e) => e switch
     {
-        KvException kv => (kv.StatusCode, kv.Code, kv.Message),
+        KvException kv => (kv.StatusCode, kv.Code, kv.Detail is { } detail ? $"{kv.Message} {detail}" : kv.Message),
         JsonException json => (400, KvErrorCode.InvalidRequest, $"Malformed JSON in request body: {json.Message}"),
         BadHttpRequestException bad when bad.StatusCode == 413 => (413, KvErrorCode.ValueTooLarge, "Request body too large."),
         BadHttpRequestException bad => (bad.StatusCode, KvErrorCode.InvalidRequest, $"Bad request: {bad.Message}"),
