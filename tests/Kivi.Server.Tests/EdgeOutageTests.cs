@@ -103,4 +103,40 @@ public sealed class EdgeOutageTests
         var refused = await EdgeCluster.GetAsync(client, cluster.ValuePath("k"));
         Assert.Equal(503, refused.Status);
     }
+
+    [Fact]
+    public async Task A_token_scoped_to_one_namespace_reads_only_that_namespaces_lines_from_an_edges_tier_feed()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(1);
+        using var created = await cluster.Admin.PostAsync($"/client/v4/accounts/{EdgeCluster.Account}/storage/kv/namespaces", KiviServerFixture.Json(new { title = "other" }), Ct);
+        string other = JsonDocument.Parse(await created.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("result").GetProperty("id").GetString()!;
+        using var issued = await cluster.Admin.PostAsync($"/client/v4/accounts/{EdgeCluster.Account}/tokens",
+            KiviServerFixture.Json(new { name = "scoped-tier", permission = "replication", namespaces = new[] { cluster.Namespace } }), Ct);
+        string token = JsonDocument.Parse(await issued.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("result").GetProperty("value").GetString()!;
+        using var tier = EdgeCluster.Client(cluster.Edges[0].BaseAddress, token);
+        tier.Timeout = Timeout.InfiniteTimeSpan;
+        HttpResponseMessage? feed = null;
+        await EdgeCluster.WaitUntilAsync(async () =>
+        {
+            feed?.Dispose();
+            feed = await tier.GetAsync("/client/v4/kivi/changes?heartbeat_ms=200", HttpCompletionOption.ResponseHeadersRead, Ct);
+            return feed.StatusCode == HttpStatusCode.OK;
+        }, Deadline, "the edge's tier feed opens");
+        using (feed)
+        {
+            await EdgeCluster.PutAsync(cluster.Admin, $"/client/v4/accounts/{EdgeCluster.Account}/storage/kv/namespaces/{other}/values/secret", "not yours");
+            long shown = await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("public"), "yours");
+            using var reader = new StreamReader(await feed!.Content.ReadAsStreamAsync(Ct), Encoding.UTF8);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            deadline.CancelAfter(Deadline);
+            while (true)
+            {
+                string line = await reader.ReadLineAsync(deadline.Token) ?? throw new InvalidOperationException("the feed ended");
+                Assert.DoesNotContain(other, line, StringComparison.Ordinal);
+                Assert.DoesNotContain(Convert.ToBase64String("not yours"u8), line, StringComparison.Ordinal); // values travel inline, base64
+                var e = JsonDocument.Parse(line).RootElement;
+                if (e.GetProperty("type").GetString() == "change" && e.GetProperty("version").GetInt64() == shown) break;
+            }
+        }
+    }
 }
