@@ -5,7 +5,7 @@ using System.Text;
 namespace Kivi.Server.Tests;
 
 /// <summary>Hostile and malformed input: always a 4xx envelope that says what was wrong, never a 5xx, and nothing stored.</summary>
-public sealed class BadInputTests(KiviServerFixture server) : IClassFixture<KiviServerFixture>
+public sealed partial class BadInputTests(KiviServerFixture server) : IClassFixture<KiviServerFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static string Ns(string id) => $"{KiviServerFixture.Namespaces}/{id}";

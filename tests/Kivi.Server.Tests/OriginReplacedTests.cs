@@ -50,33 +50,47 @@ public sealed class OriginReplacedTests
         }
     }
 
+    /// <summary>
+    /// Writes "before the backup", copies the origin's data (crash-consistent: the origin is SIGKILLed first),
+    /// restarts it and writes "after the backup" (and <paramref name="lost"/>); returns the copy's folder.
+    /// </summary>
+    private static async Task<string> BackUpThenWritePastItAsync(EdgeCluster cluster, string? lost = null)
+    {
+        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "before the backup");
+        await cluster.KillOriginAsync();
+        string backup = Directory.CreateTempSubdirectory("kivi-backup-").FullName;
+        foreach (var file in Directory.GetFiles(cluster.OriginData)) File.Copy(file, Path.Combine(backup, Path.GetFileName(file)));
+        await cluster.RestartOriginAsync();
+        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the backup");
+        if (lost is not null) await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath(lost), "only in the lost history");
+        return backup;
+    }
+
+    /// <summary>
+    /// Restores the copy while the first edge cannot reach the feed, and writes past its position: only the
+    /// history marker can then tell it that its position belongs to a history the store lost.
+    /// </summary>
+    private static async Task RestoreWhileTheFeedIsCutAsync(EdgeCluster cluster, string backup)
+    {
+        cluster.Gates[0].Cut();
+        await cluster.KillOriginAsync();
+        await cluster.RestartOriginAsync(backup);
+        for (int i = 0; i < 10; i++) await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath($"filler{i}"), "x");
+        cluster.Gates[0].Resume();
+    }
+
     [Fact]
     public async Task An_edge_whose_origin_is_restored_from_an_older_copy_follows_the_restored_history()
     {
         await using var cluster = await EdgeCluster.StartAsync(1);
         using var edge = cluster.EdgeClient(0);
-        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "before the backup");
-
-        // A crash-consistent copy of the origin's data, taken with the origin stopped by SIGKILL.
-        await cluster.KillOriginAsync();
-        string backup = Directory.CreateTempSubdirectory("kivi-backup-").FullName;
-        foreach (var file in Directory.GetFiles(cluster.OriginData)) File.Copy(file, Path.Combine(backup, Path.GetFileName(file)));
+        string backup = await BackUpThenWritePastItAsync(cluster, lost: "lost");
         try
         {
-            await cluster.RestartOriginAsync();
-            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the backup");
-            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("lost"), "only in the lost history");
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Value == "after the backup"
                 && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Value is not null, Deadline, "the edge serves the later history");
-
-            // The edge cannot reach the feed while the backup is restored and written past the edge's position,
-            // so only the history marker can tell it that its position belongs to a history the store lost.
-            cluster.Gates[0].Cut();
-            await cluster.KillOriginAsync();
-            await cluster.RestartOriginAsync(backup);
-            for (int i = 0; i < 10; i++) await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath($"filler{i}"), "x");
+            await RestoreWhileTheFeedIsCutAsync(cluster, backup);
             using (var origin = await cluster.Admin.GetAsync(cluster.ValuePath("k"), Ct)) Assert.Equal("before the backup", await origin.Content.ReadAsStringAsync(Ct));
-            cluster.Gates[0].Resume();
 
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Value == "before the backup"
                 && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Status == 404, Deadline, "the edge follows the restored history");
@@ -98,22 +112,12 @@ public sealed class OriginReplacedTests
         var regional = cluster.Edges[0];
         var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress);
         using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
-        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "before the backup");
-        await cluster.KillOriginAsync();
-        string backup = Directory.CreateTempSubdirectory("kivi-backup-").FullName;
-        foreach (var file in Directory.GetFiles(cluster.OriginData)) File.Copy(file, Path.Combine(backup, Path.GetFileName(file)));
+        string backup = await BackUpThenWritePastItAsync(cluster);
         try
         {
-            await cluster.RestartOriginAsync();
-            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the backup");
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "after the backup", Deadline,
                 "the local edge, two tiers down, serves the later history");
-
-            cluster.Gates[0].Cut(); // the regional edge's feed (the local edge follows the regional edge directly)
-            await cluster.KillOriginAsync();
-            await cluster.RestartOriginAsync(backup);
-            for (int i = 0; i < 10; i++) await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath($"filler{i}"), "x");
-            cluster.Gates[0].Resume();
+            await RestoreWhileTheFeedIsCutAsync(cluster, backup); // the regional edge's feed; the local edge follows the regional edge
 
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "before the backup", Deadline,
                 "the local edge follows the restored history too");

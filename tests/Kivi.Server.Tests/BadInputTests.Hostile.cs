@@ -5,27 +5,11 @@ using System.Text;
 namespace Kivi.Server.Tests;
 
 /// <summary>
-/// Hostile input found by probing from outside: each refused with a 4xx envelope that names the problem and
-/// the limit, and nothing stored. (BadInputTests holds the cases that held up before.)
+/// Hostile input found by probing from outside (issue 14): each refused with a 4xx that names the problem
+/// and the limit, and nothing stored.
 /// </summary>
-public sealed class HostileInputTests(KiviServerFixture server) : IClassFixture<KiviServerFixture>
+public sealed partial class BadInputTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private static string Ns(string id) => $"{KiviServerFixture.Namespaces}/{id}";
-
-    private async Task<Api> Refused(string ns, HttpMethod method, string path, HttpContent? content, HttpStatusCode status, string messagePart)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = content };
-        using var response = await server.Client.SendAsync(request, Ct);
-        var body = await Api.ReadAsync(response);
-        Assert.True(status == body.Status, $"{method} {path}: expected {(int)status}, got {(int)body.Status}: {body.Raw}");
-        Assert.Contains(messagePart, body.ErrorMessage, StringComparison.Ordinal);
-        using var keys = await server.Client.GetAsync($"{Ns(ns)}/keys", Ct);
-        var list = await Api.ReadAsync(keys);
-        Assert.True(list.Result.GetArrayLength() == 0, "something was stored: " + list.Raw);
-        return body;
-    }
-
     private static MultipartFormDataContent Form(params (string Name, byte[] Body)[] parts)
     {
         var form = new MultipartFormDataContent();
