@@ -49,6 +49,11 @@ public sealed class PostgresOriginsTests
         var relayed = new List<string>();
         using var feedStop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var reading = ReadFeedAsync(edge.BaseAddress, replication, relayed, feedStop.Token);
+        // Connected before v3 is written: a reader that connects later starts past it (a race the test once lost).
+        await EdgeCluster.WaitUntilAsync(() =>
+        {
+            lock (relayed) return Task.FromResult(relayed.Count > 0 || reading.IsCompleted);
+        }, TimeSpan.FromSeconds(10), "the reader's first line");
         long v3 = await EdgeCluster.PutAsync(atA, path + "color", "green");
         await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(atEdge, path + "color")).Value == "green", TimeSpan.FromSeconds(10), "the edge to follow A");
 
