@@ -191,7 +191,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         using (var cmd = Command(connection, SqliteSql.ReadHistory))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) history.Add(new(r.GetInt64(0), r.GetInt64(1)));
-        if (!recorded) history.Add(new(System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue) * (long)int.MaxValue, Volatile.Read(ref _head)));
+        if (!recorded) history.Add(new(Random.Shared.NextInt64(), Volatile.Read(ref _head)));
         return new Kivi.Protocol.StoreLineage(id, history);
     }
 

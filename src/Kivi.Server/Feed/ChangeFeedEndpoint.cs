@@ -157,7 +157,7 @@ internal static class ChangeFeedEndpoint
 
     /// <summary>A resuming reader's position: <c>after</c>, and the <c>store</c> and <c>epoch</c> it was taken in.</summary>
     internal static (long? After, string? Store, long? Epoch) ParseResume(IQueryCollection q) =>
-        (ParseVersion(Query.Text(q, "after"), "after"), Query.Text(q, "store"), ParseSigned(Query.Text(q, "epoch"), "epoch"));
+        (ParseVersion(Query.Text(q, "after"), "after"), Query.Text(q, "store"), ParseVersion(Query.Text(q, "epoch"), "epoch", signed: true));
 
     /// <summary>
     /// Whether a reader at <paramref name="after"/> can continue here: never past the head, and when it says
@@ -171,22 +171,15 @@ internal static class ChangeFeedEndpoint
         return epoch is not { } e || lineage.Continues(e, after, head);
     }
 
-    private static long? ParseSigned(string? text, string name)
-    {
-        if (string.IsNullOrEmpty(text)) return null;
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v))
-            throw KvErrors.InvalidRequest($"{name} must be a whole number, not \"{text}\".");
-        return v;
-    }
-
     /// <summary>Values up to this size travel in the feed, so hot keys are refreshed in place at the edges.</summary>
     private const int InlineLimit = 64 * 1024;
 
-    internal static long? ParseVersion(string? text, string name)
+    /// <summary>A whole-number parameter (at least 0 unless <paramref name="signed"/>), or null when absent.</summary>
+    internal static long? ParseVersion(string? text, string name, bool signed = false)
     {
         if (string.IsNullOrEmpty(text)) return null;
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v))
-            throw KvErrors.InvalidRequest($"{name} must be a whole number of at least 0, not \"{text}\".");
+        if (!long.TryParse(text, signed ? NumberStyles.AllowLeadingSign : NumberStyles.None, CultureInfo.InvariantCulture, out long v))
+            throw KvErrors.InvalidRequest($"{name} must be a whole number{(signed ? "" : " of at least 0")}, not \"{text}\".");
         return v;
     }
 }

@@ -28,19 +28,11 @@ internal static class Query
         {
             int eq = part.IndexOf('=', StringComparison.Ordinal);
             if (eq < 0 || !Uri.UnescapeDataString(part[..eq]).Equals(name, StringComparison.Ordinal)) continue;
-            var raw = part[(eq + 1)..].Replace('+', ' ');
-            var bytes = new List<byte>(raw.Length);
-            for (int i = 0; i < raw.Length; i++)
-            {
-                if (raw[i] == '%' && i + 2 < raw.Length && byte.TryParse(raw.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b))
-                {
-                    bytes.Add(b);
-                    i += 2;
-                }
-                else bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(raw[i].ToString()));
-            }
-            if (!System.Text.Unicode.Utf8.IsValid(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes)))
-                throw KvErrors.InvalidRequest($"The {name} is not valid UTF-8 once percent-decoded (\"{raw}\"); keys and prefixes are UTF-8 text.");
+            string raw = part[(eq + 1)..];
+            var bytes = new byte[raw.Length];
+            int n = RawKey.PercentDecode(raw, bytes, plusIsSpace: true);
+            if (n < 0 || !System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(0, n)))
+                throw KvErrors.InvalidRequest($"The {name} is not valid UTF-8 once percent-decoded (\"{raw}\"); keys and prefixes are UTF-8 text, with \"%\" itself sent as %25.");
         }
         return value;
     }

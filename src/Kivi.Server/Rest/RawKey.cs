@@ -45,27 +45,32 @@ internal static class RawKey
         if (encoded.IsEmpty) throw KvErrors.KeyEmpty();
         if (encoded.Length > 3 * 4096) throw KvErrors.KeyTooLong(encoded.Length, 512);
         Span<byte> bytes = stackalloc byte[encoded.Length];
+        int n = PercentDecode(encoded, bytes);
+        if (n < 0) throw KvErrors.KeyNotDecodable();
+        return KeyName.FromUtf8(bytes[..n]);
+    }
+
+    /// <summary>
+    /// Decodes %XX escapes into <paramref name="bytes"/> (at least as long as <paramref name="encoded"/>), and
+    /// '+' into a space when <paramref name="plusIsSpace"/> (query strings): the byte count, or -1 for a
+    /// malformed escape or a character that is not ASCII (Kestrel refuses raw non-ASCII targets itself).
+    /// </summary>
+    internal static int PercentDecode(ReadOnlySpan<char> encoded, Span<byte> bytes, bool plusIsSpace = false)
+    {
         int n = 0;
         for (int i = 0; i < encoded.Length; i++)
         {
             char c = encoded[i];
             if (c == '%')
             {
-                if (i + 2 >= encoded.Length || !IsHex(encoded[i + 1]) || !IsHex(encoded[i + 2])) throw KvErrors.KeyNotDecodable();
+                if (i + 2 >= encoded.Length || !IsHex(encoded[i + 1]) || !IsHex(encoded[i + 2])) return -1;
                 bytes[n++] = (byte)(HexValue(encoded[i + 1]) << 4 | HexValue(encoded[i + 2]));
                 i += 2;
             }
-            else if (c < 0x80)
-            {
-                bytes[n++] = (byte)c;
-            }
-            else
-            {
-                // Kestrel refuses raw non-ASCII request targets itself; anything else here is not a URL.
-                throw KvErrors.KeyNotDecodable();
-            }
+            else if (c < 0x80) bytes[n++] = c == '+' && plusIsSpace ? (byte)' ' : (byte)c;
+            else return -1;
         }
-        return KeyName.FromUtf8(bytes[..n]);
+        return n;
     }
 
     private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
