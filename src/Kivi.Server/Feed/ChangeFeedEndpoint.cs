@@ -61,7 +61,7 @@ internal static class ChangeFeedEndpoint
         bool sse = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         string? lastEventId = sse ? context.Request.Headers["Last-Event-ID"].ToString() : null;
         var (requested, store, epoch) = ParseResume(q);
-        requested ??= ParseVersion(string.IsNullOrEmpty(lastEventId) ? null : lastEventId, "Last-Event-ID");
+        requested ??= ParseWholeNumber(string.IsNullOrEmpty(lastEventId) ? null : lastEventId, "Last-Event-ID");
         long after = requested ?? engine.DurableHeadVersion;
         var lineage = engine.Lineage!;
         var heartbeat = FeedLines.Heartbeat(q, options.FeedHeartbeat);
@@ -157,7 +157,7 @@ internal static class ChangeFeedEndpoint
 
     /// <summary>A resuming reader's position: <c>after</c>, and the <c>store</c> and <c>epoch</c> it was taken in.</summary>
     internal static (long? After, string? Store, long? Epoch) ParseResume(IQueryCollection q) =>
-        (ParseVersion(Query.Text(q, "after"), "after"), Query.Text(q, "store"), ParseVersion(Query.Text(q, "epoch"), "epoch", signed: true));
+        (ParseWholeNumber(Query.Text(q, "after"), "after"), Query.Text(q, "store"), ParseWholeNumber(Query.Text(q, "epoch"), "epoch", signed: true));
 
     /// <summary>
     /// Whether a reader at <paramref name="after"/> can continue here: never past the head, and when it says
@@ -175,7 +175,7 @@ internal static class ChangeFeedEndpoint
     private const int InlineLimit = 64 * 1024;
 
     /// <summary>A whole-number parameter (at least 0 unless <paramref name="signed"/>), or null when absent.</summary>
-    internal static long? ParseVersion(string? text, string name, bool signed = false)
+    internal static long? ParseWholeNumber(string? text, string name, bool signed = false)
     {
         if (string.IsNullOrEmpty(text)) return null;
         if (!long.TryParse(text, signed ? NumberStyles.AllowLeadingSign : NumberStyles.None, CultureInfo.InvariantCulture, out long v))

@@ -14,7 +14,7 @@ internal static class FeedLines
 
     /// <summary>The heartbeat interval a reader asked for (<c>heartbeat_ms</c>, 100 ms to 60 s), or the default.</summary>
     public static TimeSpan Heartbeat(IQueryCollection query, TimeSpan fallback) =>
-        Rest.Query.Text(query, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseVersion(ms, "heartbeat_ms")!.Value, 100, 60_000)) : fallback;
+        Rest.Query.Text(query, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseWholeNumber(ms, "heartbeat_ms")!.Value, 100, 60_000)) : fallback;
 
     /// <summary>
     /// Starts a feed response; its token ends with the reader's connection, the server, or the reader's
