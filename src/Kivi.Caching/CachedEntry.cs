@@ -45,7 +45,7 @@ public sealed class CachedEntry
 
     private string? _versionText, _asOfText, _quotedVersionText;
 
-    public bool IsExpiredAt(long unixSeconds) => Expiration is { } e && e <= unixSeconds;
+    public bool IsExpiredAt(long unixSeconds) => Kivi.Protocol.Expiration.IsExpired(Expiration, unixSeconds);
 
     /// <summary>The approximate bytes this entry holds: what the cache's byte bound counts.</summary>
     internal long Weight(int keyBytes) => Overhead + keyBytes + (Value?.Length ?? 0) + (Metadata?.Length ?? 0) * 2L;

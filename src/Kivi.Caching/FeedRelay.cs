@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 namespace Kivi.Caching;
 
 /// <summary>
@@ -24,11 +25,11 @@ public sealed class FeedRelay
 
     private void OnApplied(FeedEvent e)
     {
-        if (e.Kind is FeedEventKind.Heartbeat or FeedEventKind.Checkpoint) return;
+        if (e.Type is FeedLineType.Heartbeat or FeedLineType.Checkpoint) return;
         TaskCompletionSource changed;
         lock (_lock)
         {
-            if (e.Kind == FeedEventKind.Reset)
+            if (e.Is(ChangeKind.Reset))
             {
                 _count = 0;
                 _resetBelow = e.Head;

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 namespace Kivi.Caching;
 
 /// <summary>A change feed to follow: events after a version, in version order, until the connection ends.</summary>

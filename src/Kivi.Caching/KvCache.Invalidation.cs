@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 namespace Kivi.Caching;
 
 public sealed partial class KvCache
@@ -36,9 +37,9 @@ public sealed partial class KvCache
         long now = _time.GetTimestamp();
         Volatile.Write(ref _lastLineAt, now);
         _connected = true;
-        switch (e.Kind)
+        switch (e.Type == FeedLineType.Change ? (FeedLineType?)null : e.Type)
         {
-            case FeedEventKind.Heartbeat:
+            case FeedLineType.Heartbeat:
                 if (e.Lineage is { } lineage && _lineage is { } known && lineage.StoreId != known.StoreId)
                 {
                     Reset(e.Head, lineage, $"the upstream is a different store ({lineage.StoreId}, was {known.StoreId})");
@@ -55,14 +56,14 @@ public sealed partial class KvCache
                 if (e.Lineage is not null) _lineage = e.Lineage;
                 if (Position < 0) Volatile.Write(ref _position, e.Head); // a fresh follower starts at the head
                 break;
-            case FeedEventKind.Checkpoint:
+            case FeedLineType.Checkpoint:
                 Advance(e.Head);
                 break;
-            case FeedEventKind.Reset:
+            case null when e.Kind == ChangeKind.Reset:
                 // Changes were lost to this reader, or its position is from another history: nothing held can be trusted.
                 Reset(e.Head, e.Lineage ?? _lineage, "the upstream could not continue this cache's feed position");
                 break;
-            case FeedEventKind.NamespaceDropped:
+            case null when e.Kind == ChangeKind.NamespaceDropped:
                 _store.RemoveWhere((k, _) => k.NamespaceId == e.NamespaceId);
                 DropLists(e.NamespaceId!);
                 Advance(e.Version);
@@ -72,9 +73,9 @@ public sealed partial class KvCache
                 RaiseFloor(key, e.Version);
                 if (_store.Get(key) is { } held && held.AsOf < e.Version)
                 {
-                    if (e.Kind == FeedEventKind.Put && e.Value is { } value)
+                    if (e.Kind == ChangeKind.Put && e.Value is { } value)
                         _store.Install(key, new CachedEntry(value, e.Metadata, e.Expiration, e.Version, e.Version, now));
-                    else if (e.Kind != FeedEventKind.Put)
+                    else if (e.Kind != ChangeKind.Put)
                         _store.Install(key, new CachedEntry(null, null, null, 0, e.Version, now));
                     else
                         _store.Remove(key); // too large to travel inline: the next read fetches it

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Collections.Concurrent;
 
 namespace Kivi.Caching;
@@ -25,7 +26,7 @@ public sealed partial class KvCache
     {
         var lists = _lists.GetOrAdd(namespaceId, _ => new NamespaceLists());
         var id = new ListKey(Convert.ToBase64String(prefix), startAfter is null ? "" : Convert.ToBase64String(startAfter), limit);
-        if (lists.Pages.TryGetValue(id, out var held) && FeedHealthy && Age(held.Page.KnownAt) <= cacheTtl && !(held.Page.FirstExpiration <= UnixNow))
+        if (lists.Pages.TryGetValue(id, out var held) && FeedHealthy && Age(held.Page.KnownAt) <= cacheTtl && !Expiration.IsExpired(held.Page.FirstExpiration, UnixNow))
         {
             _hitStripes.Increment();
             return held.Page;
@@ -58,7 +59,7 @@ public sealed partial class KvCache
 
     private TimeSpan? StaleListAge(CachedList page)
     {
-        if (page.FirstExpiration <= UnixNow) return null;
+        if (Expiration.IsExpired(page.FirstExpiration, UnixNow)) return null;
         var age = Age(page.KnownAt);
         return age <= Options.MaxStaleness ? age : null;
     }

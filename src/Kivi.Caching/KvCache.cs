@@ -113,7 +113,7 @@ public sealed partial class KvCache
 
     private bool IsFresh(CachedEntry entry, TimeSpan cacheTtl)
     {
-        if (entry.Expiration is { } expiration && expiration <= UnixNow) return false; // the wall clock, exactly, only for entries that expire
+        if (entry.Expiration is not null && entry.IsExpiredAt(UnixNow)) return false; // the wall clock, exactly, only for entries that expire
         if (!entry.IsPresent && !FeedHealthy) return false; // a cached miss could hide a new key
         long since = HitTimestamp - Math.Max(entry.KnownAt, Volatile.Read(ref _caughtUpAt));
         return since <= (long)(cacheTtl.Ticks * _timestampsPerTick);

@@ -1,8 +1,5 @@
 using System.Buffers;
-using System.Buffers.Text;
-using System.Text;
 using System.Text.Json;
-using Kivi.Core;
 using Kivi.Protocol;
 
 namespace Kivi.Cli;
@@ -14,96 +11,39 @@ internal readonly record struct ItemCheck(string? Key, string? Error, bool Skip)
 }
 
 /// <summary>
-/// Checks bulk-write items (<c>{key, value, base64?, expiration?, expiration_ttl?, metadata?}</c>, the
-/// shape of Cloudflare's bulk write, wrangler's bulk files and Kivi's exports) by the server's own rules
-/// and texts, so that a file is refused before anything of it is written.
+/// Checks bulk-write items with the server's own rules (<see cref="BulkItemRules"/>) against the server's
+/// effective limits (read from it: <c>GET /client/v4/kivi/limits</c>), so that a file is refused before
+/// anything of it is written, and nothing the server would accept is refused.
 /// </summary>
 internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring)
 {
     /// <summary>Entries expiring sooner than this after now are skipped by an import: the server would refuse them (its minimum TTL) or they would expire while the import runs.</summary>
     public const int ExpiringMarginSeconds = 120;
 
-    private static readonly string[] Fields = ["key", "value", "base64", "expiration", "expiration_ttl", "metadata"];
-
     public ItemCheck Check(ReadOnlySpan<byte> json)
     {
-        string? key = null;
+        BulkWriteItem? item;
         try
         {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                return new(null, "expected an object with \"key\" and \"value\"", false);
-            string? value = null, expiration = null, ttl = null;
-            bool base64 = false, hasValue = false;
-            int valueBytes = 0, valueStart = 0;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                string name = reader.GetString()!;
-                if (!reader.Read()) break;
-                switch (name)
-                {
-                    case "key":
-                        if (reader.TokenType != JsonTokenType.String) return new(null, "\"key\" must be a string", false);
-                        key = reader.GetString();
-                        break;
-                    case "value":
-                        if (reader.TokenType != JsonTokenType.String) return new(key, "\"value\" must be a string", false);
-                        hasValue = true;
-                        if (reader.ValueIsEscaped || reader.HasValueSequence)
-                        {
-                            value = reader.GetString()!;
-                            valueBytes = Encoding.UTF8.GetByteCount(value);
-                        }
-                        else
-                        {
-                            value = null; // as is in the line: its UTF-8 length is its span's
-                            valueStart = (int)reader.TokenStartIndex + 1;
-                            valueBytes = reader.ValueSpan.Length;
-                        }
-                        break;
-                    case "base64":
-                        if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False)) return new(key, "\"base64\" must be true or false", false);
-                        base64 = reader.GetBoolean();
-                        break;
-                    case "expiration":
-                        if (reader.TokenType != JsonTokenType.Number) return new(key, "\"expiration\" must be a number (seconds since the epoch)", false);
-                        expiration = Encoding.UTF8.GetString(reader.ValueSpan);
-                        break;
-                    case "expiration_ttl":
-                        if (reader.TokenType != JsonTokenType.Number) return new(key, "\"expiration_ttl\" must be a number of seconds", false);
-                        ttl = Encoding.UTF8.GetString(reader.ValueSpan);
-                        break;
-                    case "metadata":
-                        int start = (int)reader.TokenStartIndex;
-                        reader.Skip();
-                        Metadata.Normalize(json[start..(int)reader.BytesConsumed], limits); // refuses over 1 KiB with the server's text
-                        break;
-                    default:
-                        return new(key, $"unknown field \"{name}\" (an item may have {string.Join(", ", Fields)})", false);
-                }
-            }
-            if (key is null) return new(null, "\"key\" is required", false);
-            KeyName.ToUtf8(key, limits);
-            if (!hasValue) return new(key, "\"value\" is required and must be a string", false);
-            if (base64)
-            {
-                var text = value is null ? json.Slice(valueStart, valueBytes) : Encoding.UTF8.GetBytes(value);
-                if (Base64.IsValid(text, out int decoded)) valueBytes = decoded;
-                else return new(key, "\"value\" is marked base64 but is not valid base64", false);
-            }
-            if (valueBytes > limits.MaxValueBytes) throw KvErrors.ValueTooLarge(valueBytes, limits.MaxValueBytes);
-            if (skipExpiring && ttl is null && expiration is not null && long.TryParse(expiration, out long at) && at < now + ExpiringMarginSeconds)
-                return new(key, null, true);
-            Expiration.Resolve(expiration, ttl, now, limits);
-            return new(key, null, false);
-        }
-        catch (KvException e)
-        {
-            return new(key, e.Message, false);
+            item = JsonSerializer.Deserialize(json, KiviProtocolJsonContext.Default.BulkWriteItem);
         }
         catch (JsonException e)
         {
-            return new(key, $"invalid JSON ({e.Message})", false);
+            return new(null, $"invalid JSON ({e.Message})", false);
+        }
+        try
+        {
+            if (skipExpiring && item is not null && BulkItemRules.AbsoluteExpiration(item) is { } at && at < now + Math.Max(ExpiringMarginSeconds, limits.MinExpirationTtlSeconds))
+            {
+                KeyName.ToUtf8(item.Key, limits);
+                return new(item.Key, null, true);
+            }
+            BulkItemRules.Check(item, now, limits);
+            return new(item!.Key, null, false);
+        }
+        catch (KvException e)
+        {
+            return new(item?.Key, e.Message, false);
         }
     }
 }
@@ -147,14 +87,14 @@ internal static class Lines
 }
 
 /// <summary>
-/// Bulk writes of raw items, cut into requests within the API's limits (10,000 items, 100 MB) and sent a
+/// Bulk writes of raw items, cut into requests within the server's limits (10,000 items, 100 MB by default) and sent a
 /// few at a time. Each item carries a position (its line or index); <see cref="WrittenThrough"/> is the
 /// position up to which every item is known written, for resuming.
 /// </summary>
-internal sealed class BulkWriter(KiviApi api, string namespaceId, int concurrency, Action<int, long> written, CancellationToken ct) : IAsyncDisposable
+internal sealed class BulkWriter(KiviApi api, KvLimits limits, string namespaceId, int concurrency, Action<int, long> written, CancellationToken ct) : IAsyncDisposable
 {
-    private const int MaxItems = 10_000;
-    private const long MaxBody = 95_000_000; // under the 100 MB limit, with room for the brackets
+    private readonly int _maxItems = limits.MaxBulkWritePairs;
+    private readonly long _maxBody = limits.MaxBulkWriteBytes * 95 / 100; // under the server's limit, with room for the brackets
 
     private readonly ArrayBufferWriter<byte> _body = new(1 << 20);
     private readonly List<Task> _inFlight = [];
@@ -169,7 +109,7 @@ internal sealed class BulkWriter(KiviApi api, string namespaceId, int concurrenc
     /// <summary>Adds an item (its JSON, exactly as read; copied before this returns); sends a request when the batch is full.</summary>
     public async Task AddAsync(ReadOnlyMemory<byte> item, long position)
     {
-        if (_items > 0 && (_items == MaxItems || _body.WrittenCount + item.Length + 2 > MaxBody)) await FlushAsync();
+        if (_items > 0 && (_items == _maxItems || _body.WrittenCount + item.Length + 2 > _maxBody)) await FlushAsync();
         _body.Write(_items == 0 ? "["u8 : ","u8);
         _body.Write(item.Span);
         _items++;

@@ -80,6 +80,19 @@ internal sealed class KiviApi : IDisposable
         return found ?? throw new CliException(ExitCodes.NotFound, $"No namespace has the id or title \"{idOrTitle}\".", "List them with `kivi namespace list`.");
     }
 
+    /// <summary>
+    /// The server's effective limits (<c>GET /client/v4/kivi/limits</c>), so that files are checked by the limits
+    /// they will meet (a server started with a lower --min-expiration-ttl accepts what Workers KV would refuse).
+    /// </summary>
+    public async Task<KvLimits> LimitsAsync(CancellationToken ct)
+    {
+        if (_limits is not null) return _limits;
+        var result = await SendAsync(HttpMethod.Get, "kivi/limits", null, ct);
+        return _limits = System.Text.Json.JsonSerializer.Deserialize(result, KiviProtocolJsonContext.Default.KvLimits) ?? throw new CliException(ExitCodes.Failed, "The server answered its limits with nothing.");
+    }
+
+    private KvLimits? _limits;
+
     public static bool IsId(string s) => s.Length == 32 && s.All(char.IsAsciiHexDigitLower);
 
     public static NamespaceInfo ToNamespace(JsonNode? n) => new(n!["id"]!.GetValue<string>(), n["title"]!.GetValue<string>());
@@ -95,7 +108,7 @@ internal sealed class KiviApi : IDisposable
         string text = await response.Content.ReadAsStringAsync(ct);
         var envelope = Envelope(text);
         if (response.IsSuccessStatusCode && envelope?["success"]?.GetValue<bool>() == true) return envelope["result"];
-        throw Failure(response.StatusCode, envelope, text);
+        throw Failure(response.StatusCode, text);
     }
 
     /// <summary>Sends a request whose answer the caller reads itself (a stream), after checking its status.</summary>
@@ -115,7 +128,7 @@ internal sealed class KiviApi : IDisposable
         using (response)
         {
             string text = await response.Content.ReadAsStringAsync(ct);
-            throw Failure(response.StatusCode, Envelope(text), text);
+            throw Failure(response.StatusCode, text);
         }
     }
 
@@ -132,12 +145,10 @@ internal sealed class KiviApi : IDisposable
         }
     }
 
-    private static KvException Failure(HttpStatusCode status, JsonNode? envelope, string text)
+    private static KvException Failure(HttpStatusCode status, string text)
     {
-        var error = envelope?["errors"] is JsonArray { Count: > 0 } errors ? errors[0] : null;
-        int code = error?["code"]?.GetValue<int>() ?? 0;
-        string message = error?["message"]?.GetValue<string>() ?? (text.Length is > 0 and < 300 ? text : $"HTTP {(int)status}");
-        return new KvException((int)status, code, message);
+        if (EnvelopeJson.TryReadError(text, out int code, out string message) && message.Length > 0) return new KvException((int)status, code, message);
+        return new KvException((int)status, code, text.Length is > 0 and < 300 ? text : $"HTTP {(int)status}");
     }
 
     public void Dispose() => _http.Dispose();

@@ -81,14 +81,6 @@ internal sealed class Globals(CliConsole console)
             {
                 return Fail(e.ExitCode, e.Message, e.Hint);
             }
-            catch (Kivi.Core.Storage.StoreDamagedException e)
-            {
-                return Fail(ExitCodes.Damaged, e.Message, null);
-            }
-            catch (Kivi.Server.KiviOptionsException e)
-            {
-                return Fail(ExitCodes.Usage, e.Message, null);
-            }
             catch (KvException e)
             {
                 var (code, hint) = Classify(e);

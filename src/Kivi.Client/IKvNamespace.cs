@@ -54,7 +54,7 @@ public interface IKvNamespace
 
     /// <summary>
     /// The changes under a prefix as they are made, in version order, from <paramref name="afterVersion"/>
-    /// (or from now). Reconnects by itself and resumes where it stopped; a <see cref="KvChangeKind.Reset"/>
+    /// (or from now). Reconnects by itself and resumes where it stopped; a <see cref="ChangeKind.Reset"/>
     /// says changes were missed (the server's log no longer reached back) and the reader should re-read.
     /// </summary>
     IAsyncEnumerable<KvChange> WatchAsync(string? prefix = null, long? afterVersion = null, CancellationToken cancellationToken = default);

@@ -67,7 +67,8 @@ public sealed class KvNamespaceOptions
             yield return $"The Kivi namespace binding \"{binding}\" needs NamespaceId: the 32 hexadecimal characters of the namespace's id, not \"{NamespaceId}\".";
         if (CacheCapacityBytes < 1024 * 1024) yield return $"The Kivi namespace binding \"{binding}\": CacheCapacityBytes must be at least 1 MiB.";
         if (MaxCachedValueBytes < 1 || MaxCachedValueBytes > CacheCapacityBytes / 10) yield return $"The Kivi namespace binding \"{binding}\": MaxCachedValueBytes must be positive and at most a tenth of CacheCapacityBytes.";
-        if (DefaultCacheTtl < TimeSpan.FromSeconds(30)) yield return $"The Kivi namespace binding \"{binding}\": DefaultCacheTtl must be at least 30 s, as Workers KV's cacheTtl.";
+        if (DefaultCacheTtl < TimeSpan.FromSeconds(KvLimits.WorkersKv.MinCacheTtlSeconds))
+            yield return $"The Kivi namespace binding \"{binding}\": DefaultCacheTtl must be at least {KvLimits.WorkersKv.MinCacheTtlSeconds} s, as Workers KV's cacheTtl.";
         if (MaxStaleness < TimeSpan.Zero) yield return $"The Kivi namespace binding \"{binding}\": MaxStaleness must not be negative.";
     }
 }

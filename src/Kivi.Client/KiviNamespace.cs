@@ -7,7 +7,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 using Kivi.Caching;
-using Kivi.Core;
 using Kivi.Protocol;
 
 namespace Kivi.Client;
@@ -23,6 +22,8 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     private readonly KvCache? _cache;
     private readonly FeedFollower? _follower;
     private readonly KvLimits _limits;
+    private const int MaxHotKeyChars = 1024; // bounds the hot path's stack buffer; a longer key takes the slow path
+    private readonly int _hotKeyChars;
     private readonly TimeSpan _defaultCacheTtl;
     private readonly TimeProvider _time;
     private readonly Func<CancellationToken, Task<string>> _accountId;
@@ -34,6 +35,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
         _upstream = upstream;
         _cache = cache;
         _limits = limits;
+        _hotKeyChars = Math.Min(limits.MaxKeyBytes, MaxHotKeyChars);
         _defaultCacheTtl = defaultCacheTtl;
         _time = time;
         _accountId = accountId;
@@ -132,8 +134,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, KvEntry?>> GetManyAsync(IEnumerable<string> keys, KvReadOptions? options = null, CancellationToken cancellationToken = default)
     {
         var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
-        if (distinct.Length == 0) throw KvErrors.BulkGetNone();
-        if (distinct.Length > _limits.MaxBulkGetKeys) throw KvErrors.BulkGetTooMany(_limits.MaxBulkGetKeys);
+        BulkCount.CheckGet(distinct.Length, _limits);
         foreach (var key in distinct) KeyName.ToUtf8(key, _limits); // refuse a bad key before reading any
         var entries = await Task.WhenAll(distinct.Select(k => GetWithMetadataAsync(k, options, cancellationToken).AsTask()));
         var result = new Dictionary<string, KvEntry?>(distinct.Length, StringComparer.Ordinal);
@@ -148,8 +149,9 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     [SkipLocalsInit]
     private CachedEntry? TryHot(string key, KvReadOptions? options)
     {
-        if (_cache is not { } cache || options is { Consistency: KvConsistency.Strong } || key.Length is 0 or > 512) return null;
-        Span<byte> utf8 = stackalloc byte[1536]; // 512 chars of up to 3 UTF-8 bytes; not zeroed
+        // A key of more UTF-16 units than the limit has bytes is over it too: refused on the slow path.
+        if (_cache is not { } cache || options is { Consistency: KvConsistency.Strong } || key.Length == 0 || key.Length > _hotKeyChars) return null;
+        Span<byte> utf8 = stackalloc byte[MaxHotKeyChars * 3]; // up to 3 UTF-8 bytes a UTF-16 unit; not zeroed
         if (Utf8.FromUtf16(key, utf8, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done || written > _limits.MaxKeyBytes) return null;
         var ttl = options?.CacheTtl ?? _defaultCacheTtl;
         if (ttl < TimeSpan.FromSeconds(_limits.MinCacheTtlSeconds)) return null; // refused on the slow path
@@ -158,10 +160,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
 
     private TimeSpan CacheTtl(TimeSpan? asked)
     {
-        if (asked is not { } ttl) return _defaultCacheTtl;
-        if (ttl < TimeSpan.FromSeconds(_limits.MinCacheTtlSeconds))
-            throw KvErrors.CacheTtlInvalid(((long)ttl.TotalSeconds).ToString(CultureInfo.InvariantCulture), _limits.MinCacheTtlSeconds);
-        return ttl;
+        return asked is { } ttl ? Expiration.CheckCacheTtl(ttl, _limits) : _defaultCacheTtl;
     }
 
     private async Task<KvEntry> BufferAsync(UpstreamRead read, TimeSpan? stale, CancellationToken ct)
@@ -245,10 +244,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
 
     public async Task<KvListResult> ListAsync(KvListOptions? options = null, CancellationToken cancellationToken = default)
     {
-        int limit = options?.Limit ?? _limits.MaxListLimit;
-        string raw = limit.ToString(CultureInfo.InvariantCulture);
-        if (limit < 1) throw KvErrors.ListLimitTooSmall(raw, 1);
-        if (limit > _limits.MaxListLimit) throw KvErrors.ListLimitTooLarge(raw, _limits.MaxListLimit);
+        int limit = ListLimit.Check(options?.Limit ?? _limits.MaxListLimit, minLimit: 1, _limits);
         var prefix = KeyName.PrefixToUtf8(options?.Prefix, _limits);
         var startAfter = ListCursor.Decode(options?.Cursor);
         var ttl = CacheTtl(options?.CacheTtl);
@@ -264,7 +260,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
             return (direct.Keys, direct.More);
         });
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var listed = keys.Where(k => !Kivi.Core.Expiration.IsExpired(k.Expiration, now))
+        var listed = keys.Where(k => !Expiration.IsExpired(k.Expiration, now))
             .Select(k => new KvKey(KeyName.FromUtf8(k.Key), k.Expiration, k.Metadata)).ToArray();
         return new KvListResult(listed, !more, more && keys.Count > 0 ? ListCursor.Encode(keys[^1].Key) : null);
     }
@@ -313,26 +309,20 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
                         throw Refused(r);
                     }
                     backoff = TimeSpan.FromMilliseconds(100);
-                    switch (e.Kind)
+                    if (e.Type == FeedLineType.Heartbeat)
                     {
-                        case FeedEventKind.Heartbeat:
-                            position = Math.Max(position, e.Head);
-                            continue;
-                        case FeedEventKind.Reset:
-                            position = e.Head;
-                            yield return new KvChange(KvChangeKind.Reset, null, e.Head);
-                            continue;
+                        position = Math.Max(position, e.Head);
+                        continue;
+                    }
+                    if (e.Is(ChangeKind.Reset))
+                    {
+                        position = e.Head;
+                        yield return new KvChange(ChangeKind.Reset, null, e.Head);
+                        continue;
                     }
                     position = e.Version;
-                    var kind = e.Kind switch
-                    {
-                        FeedEventKind.Put => KvChangeKind.Put,
-                        FeedEventKind.Delete => KvChangeKind.Delete,
-                        FeedEventKind.Expire => KvChangeKind.Expire,
-                        _ => KvChangeKind.NamespaceDropped,
-                    };
-                    yield return new KvChange(kind, e.Key is null ? null : KeyName.FromUtf8(e.Key), e.Version, e.Expiration, e.Value, e.Metadata);
-                    if (kind == KvChangeKind.NamespaceDropped) yield break;
+                    yield return new KvChange(e.Kind, e.Key is null ? null : KeyName.FromUtf8(e.Key), e.Version, e.Expiration, e.Value, e.Metadata);
+                    if (e.Kind == ChangeKind.NamespaceDropped) yield break;
                 }
             }
             await Task.Delay(backoff, _time, cancellationToken);

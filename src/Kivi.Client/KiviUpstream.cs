@@ -71,7 +71,7 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
             }
             await EnsureSuccessAsync(response, "read", cancellationToken);
             long length = response.Content.Headers.ContentLength ?? -1;
-            string? metadata = response.Headers.TryGetValues(KiviHeaders.CfKvMetadata, out var m) ? Kivi.Core.Metadata.FromHeader(m.First()) : null;
+            string? metadata = response.Headers.TryGetValues(KiviHeaders.CfKvMetadata, out var m) ? Metadata.FromHeader(m.First()) : null;
             long? expiration = HeaderLong(response, KiviHeaders.CfExpiration);
             long version = HeaderLong(response, KiviHeaders.Version) ?? 0;
             if (length < 0 || length > _maxEntryBytes)
@@ -98,7 +98,7 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
     {
         var query = new StringBuilder("/?key_count_limit=").Append(limit.ToString(CultureInfo.InvariantCulture)).Append(ReadQuery(strong, cacheTtl));
         if (prefix.Length > 0) query.Append("&prefix=").Append(PercentEncode(prefix));
-        if (startAfter is not null) query.Append("&cursor=").Append(System.Buffers.Text.Base64Url.EncodeToString(startAfter));
+        if (startAfter is not null) query.Append("&cursor=").Append(ListCursor.Encode(startAfter));
         using var request = BindingRequest(namespaceId, query.ToString());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_requestTimeout);
@@ -133,6 +133,13 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         return JsonDocument.Parse(await ReadBodyAsync(response, timeout.Token, cancellationToken));
     }
 
+    /// <summary>GETs an envelope endpoint and reads its <c>result</c> as <paramref name="type"/>; null for a 404.</summary>
+    public async Task<T?> GetResultAsync<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what, CancellationToken cancellationToken) where T : class
+    {
+        using var doc = await GetEnvelopeAsync(path, what, cancellationToken);
+        return doc is null ? null : EnvelopeJson.Result(doc.RootElement, type);
+    }
+
     /// <summary>Follows the feed from <paramref name="afterVersion"/> (from the head when negative) until the connection ends or stalls.</summary>
     public IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, StoreLineage? lineage, CancellationToken cancellationToken) => ReadFeedAsync(_feedPath, afterVersion, lineage, cancellationToken);
 
@@ -162,35 +169,8 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
             if (line is null) yield break;
             if (line.Length == 0) continue;
             stall.CancelAfter(_stallTimeout);
-            yield return ParseLine(line);
+            yield return FeedLine.Parse(line);
         }
-    }
-
-    internal static FeedEvent ParseLine(string line)
-    {
-        using var doc = JsonDocument.Parse(line);
-        var o = doc.RootElement;
-        string type = o.GetProperty("type").GetString()!;
-        long head = o.TryGetProperty("head", out var h) ? h.GetInt64() : 0;
-        switch (type)
-        {
-            case "heartbeat": return FeedEvent.Heartbeat(head, StoreLineage.Read(o));
-            case "reset": return FeedEvent.ResetTo(head, StoreLineage.Read(o));
-        }
-        var kind = o.GetProperty("kind").GetString() switch
-        {
-            "put" => FeedEventKind.Put,
-            "delete" => FeedEventKind.Delete,
-            "expire" => FeedEventKind.Expire,
-            "namespace_dropped" => FeedEventKind.NamespaceDropped,
-            var other => throw new InvalidDataException($"Unknown change kind \"{other}\" in the feed."),
-        };
-        byte[]? key = o.TryGetProperty("key", out var k) ? Encoding.UTF8.GetBytes(k.GetString()!) : null;
-        long? expiration = o.TryGetProperty("expiration", out var e) ? e.GetInt64() : null;
-        byte[]? value = o.TryGetProperty("value", out var v) ? v.GetBytesFromBase64() : null;
-        string? metadata = o.TryGetProperty("metadata", out var md) && md.ValueKind != JsonValueKind.Null ? md.GetRawText() : null;
-        return new FeedEvent(kind, o.GetProperty("version").GetInt64(), head, o.GetProperty("namespace").GetString(), key, expiration, value, metadata,
-            o.TryGetProperty("account", out var a) ? a.GetString() : null);
     }
 
     private static string ReadQuery(bool strong, TimeSpan? cacheTtl) =>
@@ -246,18 +226,13 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         {
             string body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (body.Length is > 0 and < 4000) text = body;
-            if (body.StartsWith('{'))
+            if (EnvelopeJson.TryReadError(body, out int envelopeCode, out string message))
             {
-                using var doc = JsonDocument.Parse(body);
-                if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
-                {
-                    var first = errors[0];
-                    if (first.TryGetProperty("code", out var ce) && ce.TryGetInt32(out int ec)) code = ec;
-                    if (first.TryGetProperty("message", out var me) && me.GetString() is { } m) text = m;
-                }
+                if (envelopeCode != 0) code = envelopeCode;
+                if (message.Length > 0) text = message;
             }
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException) { }
+        catch (HttpRequestException) { }
         if (status >= 500) throw new UpstreamUnavailableException($"The upstream {BaseAddress} failed a {what}: {status} {text}");
         string hint = status is 401 or 403 ? _refusalHint : "";
         throw new UpstreamRefusedException(status, code, text, $"The upstream {BaseAddress} refused a {what}: {status} {text}{hint}");

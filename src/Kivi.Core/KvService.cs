@@ -4,22 +4,34 @@ using Kivi.Protocol;
 
 namespace Kivi.Core;
 
-/// <summary>Workers KV semantics over an engine: validate every input once, then delegate.</summary>
+/// <summary>
+/// Workers KV semantics over an engine's capabilities: validate every input once, then delegate. Every node reads;
+/// a node with a store also writes and keeps the catalog (an edge forwards those upstream and has neither).
+/// </summary>
 public sealed class KvService
 {
-    private readonly IKvEngine _engine;
+    private readonly IKvReads _reads;
+    private readonly IKvWrites? _writes;
+    private readonly IKvCatalog? _catalog;
     private readonly TimeProvider _time;
 
-    public KvService(IKvEngine engine, KvLimits limits, TimeProvider time)
+    public KvService(IKvReads reads, KvLimits limits, TimeProvider time, IKvWrites? writes = null, IKvCatalog? catalog = null)
     {
-        _engine = engine;
+        _reads = reads;
+        _writes = writes;
+        _catalog = catalog;
         Limits = limits;
         _time = time;
     }
 
     public KvLimits Limits { get; }
 
-    public IKvEngine Engine => _engine;
+    /// <summary>What this node reads through: a store, a single node's cache, an edge's cache.</summary>
+    public IKvReads Reads => _reads;
+
+    private IKvWrites Writes => _writes ?? throw new InvalidOperationException("This node has no store: its writes are forwarded upstream and never reach its KvService.");
+
+    private IKvCatalog Catalog => _catalog ?? throw new InvalidOperationException("This node has no store: namespace listings are forwarded upstream and never reach its KvService.");
 
     /// <summary>Current time in whole epoch seconds, the unit of every expiration.</summary>
     public long NowSeconds => _time.GetUtcNow().ToUnixTimeSeconds();
@@ -28,11 +40,11 @@ public sealed class KvService
 
     public async ValueTask EnsureAccountExistsAsync(string accountId, CancellationToken cancellationToken)
     {
-        if (!await _engine.AccountExistsAsync(accountId, cancellationToken)) throw KvErrors.AccountNotFound(accountId);
+        if (!await _reads.AccountExistsAsync(accountId, cancellationToken)) throw KvErrors.AccountNotFound(accountId);
     }
 
     public async ValueTask<KvNamespace> GetNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken) =>
-        await _engine.GetNamespaceAsync(accountId, namespaceId, cancellationToken) ?? throw KvErrors.NamespaceNotFound();
+        await _reads.GetNamespaceAsync(accountId, namespaceId, cancellationToken) ?? throw KvErrors.NamespaceNotFound();
 
     /// <summary>Creates a namespace with a new id, or with <paramref name="id"/> when given (a restore keeps ids that Workers are bound to).</summary>
     public async Task<KvNamespace> CreateNamespaceAsync(string accountId, string? title, CancellationToken cancellationToken, string? id = null, string? jurisdiction = null)
@@ -41,7 +53,7 @@ public sealed class KvService
         if (id is not null && !IsNamespaceId(id)) throw KvErrors.NamespaceIdInvalid(id);
         if (jurisdiction is not null && !Jurisdictions.Contains(jurisdiction)) throw KvErrors.JurisdictionInvalid(jurisdiction, Jurisdictions);
         await EnsureAccountExistsAsync(accountId, cancellationToken);
-        var result = await _engine.WriteAsync(new CreateNamespace(accountId, id ?? Guid.NewGuid().ToString("N"), checkedTitle, Limits.MaxNamespacesPerAccount, jurisdiction));
+        var result = await Writes.WriteAsync(new CreateNamespace(accountId, id ?? Guid.NewGuid().ToString("N"), checkedTitle, Limits.MaxNamespacesPerAccount, jurisdiction));
         return result.Status switch
         {
             WriteStatus.Ok => result.Namespace!,
@@ -61,7 +73,7 @@ public sealed class KvService
         string checkedTitle = CheckTitle(title);
         if (jurisdiction is not null && (await GetNamespaceAsync(accountId, namespaceId, cancellationToken)).Jurisdiction is var current && current != jurisdiction)
             throw KvErrors.JurisdictionFixed(current);
-        var result = await _engine.WriteAsync(new RenameNamespace(accountId, namespaceId, checkedTitle));
+        var result = await Writes.WriteAsync(new RenameNamespace(accountId, namespaceId, checkedTitle));
         return result.Status switch
         {
             WriteStatus.Ok => result.Namespace!,
@@ -73,7 +85,7 @@ public sealed class KvService
 
     public async Task DeleteNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken)
     {
-        var result = await _engine.WriteAsync(new DeleteNamespace(accountId, namespaceId));
+        var result = await Writes.WriteAsync(new DeleteNamespace(accountId, namespaceId));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
     }
 
@@ -88,9 +100,9 @@ public sealed class KvService
             throw KvErrors.InvalidRequest($"per_page must be a whole number from 1 to {Limits.MaxNamespacesPerAccount}.");
         long skip = (long)(page - 1) * perPage;
         if (visible is null)
-            return skip > int.MaxValue ? new NamespacePage([], 0) : await _engine.ListNamespacesAsync(accountId, order, descending, (int)skip, perPage, cancellationToken);
+            return skip > int.MaxValue ? new NamespacePage([], 0) : await Catalog.ListNamespacesAsync(accountId, order, descending, (int)skip, perPage, cancellationToken);
         // An account holds at most MaxNamespacesPerAccount namespaces: filter them all, then page.
-        var all = await _engine.ListNamespacesAsync(accountId, order, descending, 0, int.MaxValue, cancellationToken);
+        var all = await Catalog.ListNamespacesAsync(accountId, order, descending, 0, int.MaxValue, cancellationToken);
         var shown = all.Items.Where(visible).ToArray();
         return new NamespacePage(shown.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), shown.Length);
     }
@@ -106,11 +118,14 @@ public sealed class KvService
 
     // ---- values ----
 
-    public ValueTask<StoredValue?> GetAsync(KvNamespace ns, string? key, CancellationToken cancellationToken) =>
-        _engine.GetAsync(ns, KeyName.ToUtf8(key, Limits), NowSeconds, cancellationToken);
+    /// <summary>The options of a read made now: <paramref name="read"/> with this service's clock.</summary>
+    private ReadOptions Now(ReadOptions read) => read with { Now = NowSeconds };
 
-    public ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, string? key, CancellationToken cancellationToken) =>
-        _engine.GetInfoAsync(ns, KeyName.ToUtf8(key, Limits), NowSeconds, cancellationToken);
+    public ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken) =>
+        _reads.GetAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
+
+    public ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken) =>
+        _reads.GetInfoAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
 
     /// <summary>Validates and durably writes one value; returns the version it was given.</summary>
     public async Task<long> PutAsync(KvNamespace ns, PutRequest request) => (await PutEntryAsync(ns, request)).Version;
@@ -126,7 +141,7 @@ public sealed class KvService
     public async Task<long> DeleteAsync(KvNamespace ns, string? key)
     {
         var bytes = KeyName.ToUtf8(key, Limits);
-        var result = await _engine.WriteAsync(new DeleteEntries(ns, [bytes]));
+        var result = await Writes.WriteAsync(new DeleteEntries(ns, [bytes]));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
         return result.Version;
     }
@@ -141,9 +156,9 @@ public sealed class KvService
 
     private async Task<long> CommitPutAsync(KvNamespace ns, IReadOnlyList<EntryWrite> writes, Precondition? condition = null)
     {
-        var result = await _engine.WriteAsync(new PutEntries(ns, writes, condition));
+        var result = await Writes.WriteAsync(new PutEntries(ns, writes, condition));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
-        if (result.Status == WriteStatus.PreconditionFailed) throw KvErrors.PreconditionFailed(condition!);
+        if (result.Status == WriteStatus.PreconditionFailed) throw KvErrors.PreconditionFailed(condition!.MustBeAbsent, condition.MatchVersion);
         return result.Version;
     }
 
@@ -153,28 +168,16 @@ public sealed class KvService
     /// Lists keys by literal, case-sensitive prefix in UTF-8 byte order. <paramref name="minLimit"/> is 1 on
     /// the binding and 10 on REST, as Cloudflare's OpenAPI states.
     /// </summary>
-    public async ValueTask<KeyPage> ListKeysAsync(KvNamespace ns, string? prefix, string? limit, string? cursor, int minLimit, CancellationToken cancellationToken)
+    public async ValueTask<KvRead<KeyPage>> ListKeysAsync(KvNamespace ns, string? prefix, string? limit, string? cursor, int minLimit, ReadOptions read, CancellationToken cancellationToken)
     {
-        int take = ParseListLimit(limit, minLimit);
+        int take = ListLimit.Parse(limit, minLimit, Limits);
         var prefixBytes = KeyName.PrefixToUtf8(prefix, Limits);
         var after = ListCursor.Decode(cursor);
-        var rows = await _engine.ListAsync(ns, prefixBytes, after, take + 1, NowSeconds, cancellationToken);
-        if (rows.Count <= take) return new KeyPage(rows, null);
+        var listed = await _reads.ListAsync(ns, prefixBytes, after, take + 1, Now(read), cancellationToken);
+        var rows = listed.Value;
+        if (rows.Count <= take) return listed.With(new KeyPage(rows, null));
         var page = rows.Take(take).ToArray();
-        return new KeyPage(page, ListCursor.Encode(page[^1].Key));
-    }
-
-    private int ParseListLimit(string? raw, int minLimit)
-    {
-        if (string.IsNullOrEmpty(raw)) return Limits.MaxListLimit;
-        if (!Expiration.TryParseInteger(raw, out long n, out bool overflow))
-        {
-            if (overflow && !raw.TrimStart().StartsWith('-')) throw KvErrors.ListLimitTooLarge(raw, Limits.MaxListLimit);
-            throw KvErrors.ListLimitTooSmall(raw, minLimit);
-        }
-        if (n > Limits.MaxListLimit) throw KvErrors.ListLimitTooLarge(raw, Limits.MaxListLimit);
-        if (n < minLimit) throw KvErrors.ListLimitTooSmall(raw, minLimit);
-        return (int)n;
+        return listed.With(new KeyPage(page, ListCursor.Encode(page[^1].Key)));
     }
 
     // ---- bulk ----
@@ -182,32 +185,31 @@ public sealed class KvService
     /// <summary>Validates every pair first, then writes them all in one atomic commit.</summary>
     public async Task<(int Count, long Version)> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items)
     {
-        if (items.Count > Limits.MaxBulkWritePairs) throw KvErrors.BulkWriteTooMany(items.Count, Limits.MaxBulkWritePairs);
+        BulkCount.CheckWrite(items.Count, Limits);
         var writes = new EntryWrite[items.Count];
+        long now = NowSeconds;
         for (int i = 0; i < items.Count; i++)
         {
-            var item = items[i] ?? throw KvErrors.BulkItemInvalid(i, "expected an object with \"key\" and \"value\".");
-            if (item.Value is null) throw KvErrors.BulkItemInvalid(i, "\"value\" is required and must be a string.");
             try
             {
-                var value = item.Base64 ? DecodeBase64(item.Value) : System.Text.Encoding.UTF8.GetBytes(item.Value);
-                writes[i] = CheckPut(item.Key, ValueBuffer.FromBytes(value), JsonNumberText(item.Expiration, "expiration"), JsonNumberText(item.ExpirationTtl, "expiration_ttl"), Metadata.Normalize(item.Metadata, Limits));
+                var item = BulkItemRules.Check(items[i], now, Limits);
+                writes[i] = new EntryWrite(item.Key, ValueBuffer.FromBytes(item.Value), item.Metadata, item.Expiration);
             }
             catch (KvException e) when (e.StatusCode == 400)
             {
-                throw new KvException(e.StatusCode, e.Code, $"{e.Message} (item {i}, key \"{Truncate(item.Key)}\")");
+                throw KvErrors.BulkItemAt(i, items[i]?.Key, e);
             }
         }
-        if (writes.Length == 0) return (0, _engine.HeadVersion);
+        if (writes.Length == 0) return (0, _reads.HeadVersion);
         return (writes.Length, await CommitPutAsync(ns, writes));
     }
 
     public async Task<(int Count, long Version)> BulkDeleteAsync(KvNamespace ns, IReadOnlyList<string?> keys)
     {
-        if (keys.Count > Limits.MaxBulkDeleteKeys) throw KvErrors.BulkDeleteTooMany(keys.Count, Limits.MaxBulkDeleteKeys);
+        BulkCount.CheckDelete(keys.Count, Limits);
         var bytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
-        if (bytes.Length == 0) return (0, _engine.HeadVersion);
-        var result = await _engine.WriteAsync(new DeleteEntries(ns, bytes));
+        if (bytes.Length == 0) return (0, _reads.HeadVersion);
+        var result = await Writes.WriteAsync(new DeleteEntries(ns, bytes));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
         return (bytes.Length, result.Version);
     }
@@ -219,17 +221,22 @@ public sealed class KvService
         _ => throw KvErrors.BulkGetBadType(type),
     };
 
-    /// <summary>Reads up to 100 keys; missing keys come back with a null value.</summary>
-    public async Task<IReadOnlyList<BulkGetResult>> BulkGetAsync(KvNamespace ns, IReadOnlyList<string?>? keys, BulkGetType type, CancellationToken cancellationToken)
+    /// <summary>Reads up to 100 keys (missing keys come back with a null value); the answer reflects its oldest part (the lowest position, the largest staleness).</summary>
+    public async Task<KvRead<IReadOnlyList<BulkGetResult>>> BulkGetAsync(KvNamespace ns, IReadOnlyList<string?>? keys, BulkGetType type, ReadOptions read, CancellationToken cancellationToken)
     {
-        if (keys is null || keys.Count == 0) throw KvErrors.BulkGetNone();
-        if (keys.Count > Limits.MaxBulkGetKeys) throw KvErrors.BulkGetTooMany(Limits.MaxBulkGetKeys);
+        BulkCount.CheckGet(keys?.Count ?? 0, Limits);
+        ArgumentNullException.ThrowIfNull(keys); // CheckGet refused none
         var keyBytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
-        long now = NowSeconds, total = 0;
+        long total = 0, asOf = long.MaxValue;
+        TimeSpan? stale = null;
+        read = Now(read);
         var results = new BulkGetResult[keys.Count];
         for (int i = 0; i < keyBytes.Length; i++)
         {
-            await using var value = await _engine.GetAsync(ns, keyBytes[i], now, cancellationToken);
+            var found = await _reads.GetAsync(ns, keyBytes[i], read, cancellationToken);
+            asOf = Math.Min(asOf, found.AsOf);
+            if (found.Stale is { } s && (stale is null || s > stale)) stale = s;
+            await using var value = found.Value;
             if (value is null)
             {
                 results[i] = new BulkGetResult(keys[i]!, null, null, null, 0);
@@ -241,7 +248,7 @@ public sealed class KvService
             if (type == BulkGetType.Json && !IsJson(bytes.Span)) throw KvErrors.BulkGetNotJson();
             results[i] = new BulkGetResult(keys[i]!, bytes, value.Metadata, value.Expiration, value.Version);
         }
-        return results;
+        return new KvRead<IReadOnlyList<BulkGetResult>>(results, asOf, stale);
     }
 
     private static bool IsJson(ReadOnlySpan<byte> utf8)
@@ -259,29 +266,6 @@ public sealed class KvService
         }
     }
 
-    private static byte[] DecodeBase64(string text)
-    {
-        try
-        {
-            return Convert.FromBase64String(text);
-        }
-        catch (FormatException)
-        {
-            throw KvErrors.ValueNotBase64();
-        }
-    }
-
-    /// <summary>Bulk items carry expirations as JSON numbers (or numeric strings); the rules take text.</summary>
-    private static string? JsonNumberText(JsonElement? element, string name) => element switch
-    {
-        null => null,
-        { ValueKind: JsonValueKind.Null } => null,
-        { ValueKind: JsonValueKind.Number } e => e.GetRawText(),
-        { ValueKind: JsonValueKind.String } e => e.GetString(),
-        _ => throw KvErrors.InvalidRequest($"\"{name}\" must be a number of seconds."),
-    };
-
-    private static string Truncate(string? key) => key is null ? "" : key.Length <= 64 ? key : key[..64] + "…";
 
     private static InvalidOperationException Unexpected(WriteStatus status) => new($"Unexpected write status {status}.");
 }

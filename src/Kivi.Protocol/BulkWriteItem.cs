@@ -12,4 +12,7 @@ public sealed class BulkWriteItem
     [JsonPropertyName("expiration")] public JsonElement? Expiration { get; set; }
     [JsonPropertyName("expiration_ttl")] public JsonElement? ExpirationTtl { get; set; }
     [JsonPropertyName("metadata")] public JsonElement? Metadata { get; set; }
+
+    /// <summary>Fields that are none of the above: <see cref="BulkItemRules"/> refuses them rather than drop them.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; set; }
 }

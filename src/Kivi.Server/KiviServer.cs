@@ -20,8 +20,6 @@ namespace Kivi.Server;
 /// <summary>Builds a Kivi node: configuration, store, bootstrap (admin token, account) and the HTTP API.</summary>
 public static class KiviServer
 {
-    private const string StoreKey = "store";
-
     /// <summary>Creates the node, opening its store; call RunAsync or StartAsync on the result.</summary>
     public static async Task<WebApplication> CreateAsync(string[] args)
     {
@@ -66,6 +64,7 @@ public static class KiviServer
             MinExpirationTtlSeconds = Math.Max(1, options.MinExpirationTtl),
         });
         builder.Services.AddSingleton<KvService>();
+        builder.Services.AddSingleton<HotReadCounter>();
         builder.Services.AddSingleton<FaultLog>();
         if (options.UploadMemory < 1024 * 1024) throw new KiviOptionsException($"--upload-memory must be at least 1048576 bytes (1 MiB), not {options.UploadMemory}.");
         builder.Services.AddSingleton(new UploadBudget(options.UploadMemory, TimeSpan.FromMinutes(1)));
@@ -84,7 +83,7 @@ public static class KiviServer
 
         // Created by the container, so that disposing the app drains the writer and closes the store.
         bool postgres = !string.IsNullOrEmpty(options.Postgres);
-        builder.Services.AddKeyedSingleton<IKvEngine>(StoreKey, (_, _) => postgres
+        builder.Services.AddSingleton<IKvEngine>(_ => postgres
             ? new PostgresKvEngine(new PostgresKvOptions { ConnectionString = options.Postgres! })
             : new SqliteKvEngine(new SqliteKvOptions
             {
@@ -93,7 +92,11 @@ public static class KiviServer
                 CheckpointPages = options.CheckpointPages,
                 IntegrityCheck = integrity,
             }));
-        builder.Services.AddSingleton(sp => (IKvMaintenance)sp.GetRequiredKeyedService<IKvEngine>(StoreKey));
+        // The store's capabilities, each its own service: endpoints ask for the one they use.
+        builder.Services.AddSingleton<IKvChangeLog>(sp => sp.GetRequiredService<IKvEngine>());
+        builder.Services.AddSingleton<IKvCatalog>(sp => sp.GetRequiredService<IKvEngine>());
+        builder.Services.AddSingleton<IKvSnapshots>(sp => sp.GetRequiredService<IKvEngine>());
+        builder.Services.AddSingleton<IKvMaintenance>(sp => sp.GetRequiredService<IKvEngine>());
         // Over PostgreSQL other origins may write too, and only the change log would tell this process: the
         // single node's in-process cache (kept current by its own writes) is for a store it alone writes.
         if (options.Role == "single" && !postgres)
@@ -102,15 +105,22 @@ public static class KiviServer
             var cacheOptions = new KvCacheOptions { CapacityBytes = options.CacheBytes };
             cacheOptions.Validate();
             builder.Services.AddSingleton(sp => new KvCache(
-                new Local.EngineUpstream(sp.GetRequiredKeyedService<IKvEngine>(StoreKey), sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxEntryBytes),
+                new Local.EngineUpstream(sp.GetRequiredService<IKvEngine>(), sp.GetRequiredService<TimeProvider>(), cacheOptions.MaxEntryBytes),
                 cacheOptions, sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddSingleton(sp => new FeedFollower(sp.GetRequiredService<KvCache>(),
-                new Local.EngineFeed(sp.GetRequiredKeyedService<IKvEngine>(StoreKey), cacheOptions.FeedHeartbeat),
+                new Local.EngineFeed(sp.GetRequiredService<IKvEngine>(), cacheOptions.FeedHeartbeat),
                 sp.GetRequiredService<TimeProvider>()));
             builder.Services.AddHostedService<Edge.FeedFollowerService>();
-            builder.Services.AddSingleton<IKvEngine>(sp => new Local.CachingEngine(sp.GetRequiredKeyedService<IKvEngine>(StoreKey), sp.GetRequiredService<KvCache>(), sp.GetRequiredService<KvLimits>()));
+            builder.Services.AddSingleton(sp => new Local.CachingEngine(sp.GetRequiredService<IKvEngine>(), sp.GetRequiredService<KvCache>(), sp.GetRequiredService<KvLimits>()));
+            builder.Services.AddSingleton<IKvReads>(sp => sp.GetRequiredService<Local.CachingEngine>());
+            builder.Services.AddSingleton<IKvWrites>(sp => sp.GetRequiredService<Local.CachingEngine>());
+            builder.Services.AddSingleton<IHotReads>(sp => sp.GetRequiredService<Local.CachingEngine>());
         }
-        else builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredKeyedService<IKvEngine>(StoreKey));
+        else
+        {
+            builder.Services.AddSingleton<IKvReads>(sp => sp.GetRequiredService<IKvEngine>());
+            builder.Services.AddSingleton<IKvWrites>(sp => sp.GetRequiredService<IKvEngine>());
+        }
         builder.Services.AddSingleton<Kivi.Core.Access.TokenService>();
         builder.Services.AddHostedService<MaintenanceService>();
         string? adminToken = null; // read or generated once the logger exists, before the first request
@@ -119,13 +129,10 @@ public static class KiviServer
 
         var app = builder.Build();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi");
-        var engine = app.Services.GetRequiredKeyedService<IKvEngine>(StoreKey);
+        var engine = app.Services.GetRequiredService<IKvEngine>();
         await engine.InitializeAsync(CancellationToken.None);
-        if (engine is PostgresKvEngine pg)
-        {
-            Log.PostgresStore(logger, pg.Location);
-            if (pg.DurabilityWarning is { } warning) Log.StoreWarning(logger, warning);
-        }
+        Log.Store(logger, engine.Description);
+        if (engine.Warning is { } warning) Log.StoreWarning(logger, warning);
         adminToken = ResolveAdminToken(options, dataFolder, logger);
         string accountId = await ResolveAccountAsync(engine, options);
         Log.Started(logger, options.Role, dataFolder, accountId);
@@ -181,7 +188,8 @@ public static class KiviServer
         builder.Services.AddHostedService<Edge.FeedFollowerService>();
         builder.Services.AddSingleton(new Edge.EdgeUpstreamApi(upstream));
         builder.Services.AddSingleton<Edge.EdgeEngine>();
-        builder.Services.AddSingleton<IKvEngine>(sp => sp.GetRequiredService<Edge.EdgeEngine>());
+        builder.Services.AddSingleton<IKvReads>(sp => sp.GetRequiredService<Edge.EdgeEngine>());
+        builder.Services.AddSingleton<IHotReads>(sp => sp.GetRequiredService<Edge.EdgeEngine>());
         builder.Services.AddSingleton<ICallerAuthenticator>(sp => new Edge.EdgeAuthenticator(sp.GetRequiredService<Edge.EdgeUpstreamApi>(), sp.GetRequiredService<TimeProvider>(), options.TokenCacheTtl, options.TokenOutageGrace));
         builder.Services.AddSingleton(sp => new Edge.EdgeProxy(http, sp.GetRequiredService<KvCache>(), sp.GetRequiredService<ILogger<Edge.EdgeProxy>>(), sp.GetRequiredService<FaultLog>()));
 
@@ -199,7 +207,7 @@ public static class KiviServer
     private static void MapApi(WebApplication app, ICallerAuthenticator tokens, Edge.EdgeProxy? edge)
     {
         app.UseMiddleware<RequestLimits>();
-        if (app.Services.GetRequiredService<IKvEngine>() is IHotReads)
+        if (app.Services.GetService<IHotReads>() is not null)
         {
             app.UseMiddleware<HotReadPath>();
             app.UseRouting(); // after the hot path: a hot read never pays for route matching
@@ -209,7 +217,7 @@ public static class KiviServer
         var bindingHandler = ActivatorUtilities.CreateInstance<Binding.BindingHandler>(app.Services, tokens);
         if (edge is not null)
             app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace)
-                    && (!(HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsPost(c.Request.Method)) || ReadScope.AsksStrong(c.Request)),
+                    && (!(HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsPost(c.Request.Method)) || ReadRequest.AsksStrong(c.Request)),
                 upstream => upstream.Run(edge.ForwardBindingAsync)); // writes and strong reads
 
         app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace), binding => binding.Run(bindingHandler.InvokeAsync));
@@ -234,6 +242,7 @@ public static class KiviServer
             // An edge forwards accounts and tokens upstream untouched.
             AccountEndpoints.Map(api);
             TokenEndpoints.Map(api);
+            LimitsEndpoint.Map(api); // an edge forwards it: the writes it names are the upstream's to check
             Feed.ChangeFeedEndpoint.Map(api);
             Feed.ReplicationEndpoints.Map(api);
             ExportEndpoints.MapSnapshot(api);

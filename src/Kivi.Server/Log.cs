@@ -35,8 +35,8 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "{Warning}")]
     public static partial void StoreWarning(ILogger logger, string warning);
 
-    [LoggerMessage(12, LogLevel.Information, "Store: PostgreSQL at {Where}; reads go to the database (put edges in front to cache them)")]
-    public static partial void PostgresStore(ILogger logger, string where);
+    [LoggerMessage(12, LogLevel.Information, "Store: {Description}")]
+    public static partial void Store(ILogger logger, string description);
 
     [LoggerMessage(13, LogLevel.Warning, "Upstream {Failed} unreachable; failing over to {Next}")]
     public static partial void FailingOver(ILogger logger, Uri failed, Uri next);

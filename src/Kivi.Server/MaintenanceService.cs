@@ -11,7 +11,7 @@ namespace Kivi.Server;
 /// invisible from the second it expires; the sweep reclaims space and tells the edges), and trims the
 /// change log to its retention.
 /// </summary>
-internal sealed class MaintenanceService(IKvMaintenance maintenance, KvService kv, IOptions<KiviOptions> options, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
+internal sealed class MaintenanceService(IKvEngine store, KvService kv, IOptions<KiviOptions> options, TimeProvider time, ILogger<MaintenanceService> logger) : BackgroundService
 {
     private const int BatchRows = 1000;
 
@@ -27,12 +27,12 @@ internal sealed class MaintenanceService(IKvMaintenance maintenance, KvService k
                     int total = 0, swept;
                     do
                     {
-                        swept = await maintenance.PurgeExpiredAsync(kv.NowSeconds, BatchRows, stoppingToken);
+                        swept = await store.PurgeExpiredAsync(kv.NowSeconds, BatchRows, stoppingToken);
                         total += swept;
                     } while (swept == BatchRows && !stoppingToken.IsCancellationRequested);
                     if (total > 0) Log.Swept(logger, total);
-                    long keepAfter = kv.Engine.DurableHeadVersion - options.Value.ChangeRetention;
-                    if (keepAfter > 0) await maintenance.TrimChangesAsync(keepAfter, stoppingToken);
+                    long keepAfter = store.DurableHeadVersion - options.Value.ChangeRetention;
+                    if (keepAfter > 0) await store.TrimChangesAsync(keepAfter, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Data;
 using Kivi.Core.Storage;
 using Npgsql;
@@ -6,11 +7,21 @@ namespace Kivi.Storage.Postgres;
 
 public sealed partial class PostgresKvEngine
 {
+    // The position each answer reflects is the head before the read (KvRead.At evaluates it first).
+    public ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken) =>
+        KvRead.At(HeadVersion, ReadValueAsync(ns, key, options.Now, cancellationToken));
+
+    public ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken) =>
+        KvRead.At(HeadVersion, ReadInfoAsync(ns, key, options.Now, cancellationToken));
+
+    public ValueTask<KvRead<IReadOnlyList<EntryInfo>>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, ReadOptions options, CancellationToken cancellationToken) =>
+        KvRead.At(HeadVersion, ReadListAsync(ns, prefix, startAfter, limit, options.Now, cancellationToken));
+
     /// <summary>
     /// One round trip. A value up to <see cref="PostgresKvOptions.InlineValueBytes"/> is read into memory; a
     /// larger one is streamed off the connection, which the returned value holds until it is disposed.
     /// </summary>
-    public ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken) =>
+    private ValueTask<StoredValue?> ReadValueAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken) =>
         RetryReadAsync(() => GetOnceAsync(ns, key, now, cancellationToken), cancellationToken);
 
     private async Task<StoredValue?> GetOnceAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
@@ -57,7 +68,7 @@ public sealed partial class PostgresKvEngine
         }
     }
 
-    public ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken) =>
+    private ValueTask<EntryInfo?> ReadInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken) =>
         QueryAsync(async (c, ct) =>
         {
             await using var cmd = new NpgsqlCommand(PostgresSql.GetInfo, c) { Parameters = { new() { Value = ns.Handle }, new() { Value = key }, new() { Value = now } } };
@@ -65,7 +76,7 @@ public sealed partial class PostgresKvEngine
             return await r.ReadAsync(ct) ? new EntryInfo(key, NullableString(r, 0), NullableLong(r, 1), r.GetInt64(2)) : null;
         }, cancellationToken);
 
-    public ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<EntryInfo>> ReadListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
     {
         var range = KeyRange.ForList(prefix, startAfter);
         return QueryAsync<IReadOnlyList<EntryInfo>>(async (c, ct) =>

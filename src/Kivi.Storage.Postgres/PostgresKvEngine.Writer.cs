@@ -87,7 +87,7 @@ public sealed partial class PostgresKvEngine
             {
                 // Npgsql calls it transient, but retrying will not free space: refuse at once, nothing was written.
                 await ResetWriterAsync();
-                var error = Kivi.Core.KvErrors.StorageFull(_where, e);
+                var error = Kivi.Protocol.KvErrors.StorageFull(_where, e);
                 foreach (var pending in batch) pending.Done.TrySetException(error);
                 return;
             }

@@ -44,6 +44,10 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
     /// <summary>host:port/database, for logs and errors (never the password).</summary>
     public string Location => _where;
 
+    public string Description => $"PostgreSQL at {_where}; reads go to the database (put edges in front to cache them)";
+
+    public string? Warning => DurabilityWarning;
+
     /// <summary>Both heads are the same here: a PostgreSQL commit returns once its WAL is flushed.</summary>
     public long HeadVersion => Volatile.Read(ref _head);
 

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using Kivi.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -5,7 +6,17 @@ namespace Kivi.Storage.Sqlite;
 
 public sealed partial class SqliteKvEngine
 {
-    public ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    // The position each answer reflects is the head before the read (KvRead.At evaluates it first).
+    public ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken) =>
+        KvRead.At(HeadVersion, ReadValueAsync(ns, key, options.Now, cancellationToken));
+
+    public ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken) =>
+        KvRead.At(HeadVersion, ReadInfoAsync(ns, key, options.Now, cancellationToken));
+
+    public ValueTask<KvRead<IReadOnlyList<EntryInfo>>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, ReadOptions options, CancellationToken cancellationToken) =>
+        KvRead.At(HeadVersion, ReadListAsync(ns, prefix, startAfter, limit, options.Now, cancellationToken));
+
+    private ValueTask<StoredValue?> ReadValueAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
         var session = _readers.Rent();
         bool returned = false;
@@ -62,7 +73,7 @@ public sealed partial class SqliteKvEngine
         }
     }
 
-    public ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    private ValueTask<EntryInfo?> ReadInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
     {
         var session = _readers.Rent();
         try
@@ -84,7 +95,7 @@ public sealed partial class SqliteKvEngine
         }
     }
 
-    public ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<EntryInfo>> ReadListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
     {
         var session = _readers.Rent();
         try

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using Kivi.Core.Access;
 using Kivi.Core.Storage;
 using Microsoft.Data.Sqlite;
@@ -56,7 +57,7 @@ public sealed partial class SqliteKvEngine
 
     public async Task<WriteResult> WriteAsync(WriteCommand command)
     {
-        if (_damage is { } damage) throw Kivi.Core.KvErrors.StoreDamaged(_options.DatabasePath, damage);
+        if (_damage is { } damage) throw Kivi.Protocol.KvErrors.StoreDamaged(_options.DatabasePath, damage);
         var pending = new PendingWrite(command, command is PutEntries p ? p.Entries.Sum(e => e.Value.Length) : 0);
         await _queue.Writer.WriteAsync(pending);
         return await pending.Done.Task;
@@ -212,7 +213,7 @@ public sealed partial class SqliteKvEngine
     /// <summary>A full disk (or a store at its configured size) is the writer's 507, not a fault of Kivi's.</summary>
     private Exception Translate(Exception e) => e switch
     {
-        SqliteException { SqliteErrorCode: 13 } => Kivi.Core.KvErrors.StorageFull(_options.DatabasePath, e), // SQLITE_FULL
+        SqliteException { SqliteErrorCode: 13 } => Kivi.Protocol.KvErrors.StorageFull(_options.DatabasePath, e), // SQLITE_FULL
         SqliteException s when IsDamage(s) => Damaged(s),
         _ => e,
     };

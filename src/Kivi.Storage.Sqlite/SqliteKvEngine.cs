@@ -43,6 +43,10 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         _readers = new ReaderPool(_connectionString, maxIdle: Math.Max(8, Environment.ProcessorCount * 8));
     }
 
+    public string Description => $"SQLite at {Path.GetFullPath(_options.DatabasePath)}";
+
+    public string? Warning => null;
+
     public long HeadVersion => Volatile.Read(ref _head);
 
     /// <summary>The newest version known to be on disk; a change feed never publishes past it.</summary>
@@ -133,7 +137,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     private Kivi.Protocol.KvException Damaged(Exception e)
     {
         _damage ??= e.Message;
-        return Kivi.Core.KvErrors.StoreDamaged(_options.DatabasePath, _damage, e);
+        return Kivi.Protocol.KvErrors.StoreDamaged(_options.DatabasePath, _damage, e);
     }
 
     /// <summary>The problems SQLite's quick_check or integrity_check finds (at most 20); none when the file is sound.</summary>

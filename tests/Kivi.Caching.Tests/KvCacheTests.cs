@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 
@@ -21,8 +22,8 @@ public sealed class KvCacheTests
         return read.Entry.IsPresent ? Encoding.UTF8.GetString(read.Entry.Value!) : null;
     }
 
-    private void Feed(FeedEventKind kind, string key, long version, string? value = null) =>
-        _cache.Apply(new FeedEvent(kind, version, version, "ns", Encoding.UTF8.GetBytes(key), null, value is null ? null : Encoding.UTF8.GetBytes(value)));
+    private void Feed(ChangeKind kind, string key, long version, string? value = null) =>
+        _cache.Apply(FeedEvent.Change(kind, version, version, "ns", Encoding.UTF8.GetBytes(key), null, value is null ? null : Encoding.UTF8.GetBytes(value)));
 
     [Fact]
     public async Task Many_readers_of_a_missing_key_cause_one_upstream_read()
@@ -62,7 +63,7 @@ public sealed class KvCacheTests
         }
         _time.Advance(TimeSpan.FromSeconds(55)); // 65 s since the fetch, 55 s since the feed last caught up
         long v2 = _upstream.Put("k", "two");
-        Feed(FeedEventKind.Put, "k", v2, "two");
+        Feed(ChangeKind.Put, "k", v2, "two");
         int reads = _upstream.Reads;
         Assert.Equal("two", await Read("k"));
         Assert.Equal(reads, _upstream.Reads);
@@ -89,7 +90,7 @@ public sealed class KvCacheTests
         _cache.Apply(FeedEvent.Heartbeat(0));
         Assert.Null(await Read("k"));
         long v = _upstream.Put("k", "v");
-        Feed(FeedEventKind.Put, "k", v, "v");
+        Feed(ChangeKind.Put, "k", v, "v");
         Assert.Equal("v", await Read("k"));
     }
 
@@ -100,7 +101,7 @@ public sealed class KvCacheTests
         _upstream.Gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
         var slow = Read("k"); // the upstream has answered "old" but the answer is still on its way
         long v = _upstream.Put("k", "new");
-        Feed(FeedEventKind.Put, "k", v, "new");
+        Feed(ChangeKind.Put, "k", v, "new");
         _upstream.Gate.SetResult();
         Assert.Equal("new", await slow);
         Assert.Equal("new", await Read("k"));
@@ -113,7 +114,7 @@ public sealed class KvCacheTests
         _upstream.Put("k", "one");
         Assert.Equal("one", await Read("k"));
         long v = _upstream.Put("k", "two");
-        Feed(FeedEventKind.Put, "k", v, "two");
+        Feed(ChangeKind.Put, "k", v, "two");
         _cache.ObserveWrite(Key("k"), v - 1, _cache.WrittenEntry(Encoding.UTF8.GetBytes("one"), null, null, v - 1));
         Assert.Equal("two", await Read("k"));
     }
@@ -164,10 +165,10 @@ public sealed class KvCacheTests
         async Task<int> List(string prefix) => (await _cache.ListAsync("ns", Encoding.UTF8.GetBytes(prefix), null, 100, Ttl, Ct)).Keys.Count;
         Assert.Equal(1, await List("a/"));
         int reads = _upstream.Reads;
-        Feed(FeedEventKind.Put, "b/2", _upstream.Put("b/2", "v"));
+        Feed(ChangeKind.Put, "b/2", _upstream.Put("b/2", "v"));
         Assert.Equal(1, await List("a/"));
         Assert.Equal(reads, _upstream.Reads);
-        Feed(FeedEventKind.Put, "a/2", _upstream.Put("a/2", "v"));
+        Feed(ChangeKind.Put, "a/2", _upstream.Put("a/2", "v"));
         Assert.Equal(2, await List("a/"));
     }
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Kivi.Server.Tests;
 
 namespace Kivi.Cli.Tests;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Kivi.Server.Tests;
 
 namespace Kivi.Cli.Tests;
 

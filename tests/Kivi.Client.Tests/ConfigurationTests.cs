@@ -1,7 +1,6 @@
 using System.Net;
 using FeatureFlags;
 using Kivi.Client.Configuration;
-using Kivi.Server.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

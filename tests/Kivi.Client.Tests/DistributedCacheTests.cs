@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Kivi.Client.Caching;
-using Kivi.Server.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Kivi.Protocol;
-using Kivi.Server.Tests;
 
 namespace Kivi.Client.Tests;
 

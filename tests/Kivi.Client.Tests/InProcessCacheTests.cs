@@ -1,4 +1,3 @@
-using Kivi.Server.Tests;
 
 namespace Kivi.Client.Tests;
 

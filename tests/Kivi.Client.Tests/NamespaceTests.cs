@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kivi.Protocol;
-using Kivi.Server.Tests;
 
 namespace Kivi.Client.Tests;
 
@@ -192,7 +191,7 @@ public sealed class NamespaceTests(KiviServerFixture server) : IClassFixture<Kiv
         long b = await kv.PutAsync("w/b", "3", new KvPutOptions { ExpirationTtl = TimeSpan.FromMinutes(5) }, Ct);
         long d = await kv.DeleteAsync("w/a", Ct);
         await watching;
-        Assert.Equal([(KvChangeKind.Put, "w/a", a), (KvChangeKind.Put, "w/b", b), (KvChangeKind.Delete, "w/a", d)],
+        Assert.Equal([(ChangeKind.Put, "w/a", a), (ChangeKind.Put, "w/b", b), (ChangeKind.Delete, "w/a", d)],
             seen.Select(c => (c.Kind, c.Key!, c.Version)));
         Assert.NotNull(seen[1].Expiration);
     }

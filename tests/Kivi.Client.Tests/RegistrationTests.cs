@@ -1,6 +1,5 @@
 using System.Net;
 using Kivi.Protocol;
-using Kivi.Server.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Kivi.Server;
-using Kivi.Server.Tests;
 using Microsoft.AspNetCore.Builder;
 
 namespace Kivi.Client.Tests;

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using Kivi.Server.Tests;
 
 namespace Kivi.Client.Tests;
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Kivi.Server.Rest;
 #pragma warning disable xUnit1051 // every wait in these multi-process tests has its own deadline
 using System.Globalization;
 
@@ -99,8 +101,7 @@ public sealed class EdgeTests
         string key = cluster.ValuePath("config");
         long v1 = await EdgeCluster.PutAsync(cluster.Admin, key, "one");
         await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, key, "?cache_ttl=2")).Version == v1, Propagation, "cached");
-        cluster.Gates[0].Stall();
-        await Task.Delay(100, TestContext.Current.CancellationToken); // let any line in flight land before the change
+        await cluster.Gates[0].StallAsync(); // nothing sent from here on reaches the edge
         long v2 = await EdgeCluster.PutAsync(cluster.Admin, key, "two");
         // A strong read is forwarded to the origin: the new version at once, whatever the feed does.
         var strong = await EdgeCluster.GetAsync(edge, key, "?consistency=strong");
@@ -189,9 +190,14 @@ public sealed class EdgeTests
         await using var cluster = await EdgeCluster.StartAsync(3);
         string key = cluster.ValuePath("counter");
         using var stop = new CancellationTokenSource();
+        long written = 0, served = 0; // progress the rounds below wait on, instead of sleeping
         var writer = Task.Run(async () =>
         {
-            for (int i = 0; !stop.IsCancellationRequested; i++) await EdgeCluster.PutAsync(cluster.Admin, key, i.ToString(CultureInfo.InvariantCulture));
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await EdgeCluster.PutAsync(cluster.Admin, key, i.ToString(CultureInfo.InvariantCulture));
+                Interlocked.Increment(ref written);
+            }
         });
         var readers = Enumerable.Range(0, 6).Select(r => Task.Run(async () =>
         {
@@ -205,14 +211,22 @@ public sealed class EdgeTests
                 Assert.True(read.Version >= last, $"edge {r % 3} went back from version {last} to {read.Version}");
                 last = read.Version;
                 reads++;
+                Interlocked.Increment(ref served);
             }
             return reads;
         })).ToList();
+        // Each round: writes and reads flow, the feeds are cut while both go on, then the edges reconnect.
+        async Task Progress(string what)
+        {
+            long w = Interlocked.Read(ref written), s = Interlocked.Read(ref served);
+            await EdgeCluster.WaitUntilAsync(() => Task.FromResult(Interlocked.Read(ref written) >= w + 20 && Interlocked.Read(ref served) >= s + 60),
+                TimeSpan.FromSeconds(20), what);
+        }
         for (int round = 0; round < 4; round++)
         {
-            await Task.Delay(400, TestContext.Current.CancellationToken);
+            await Progress("writes and reads with the feeds up");
             foreach (var gate in cluster.Gates) gate.Cut();
-            await Task.Delay(200, TestContext.Current.CancellationToken);
+            await Progress("writes and reads with the feeds cut");
             foreach (var gate in cluster.Gates) gate.Resume();
         }
         await stop.CancelAsync();
@@ -281,28 +295,53 @@ public sealed class EdgeTests
 [Collection("edge cluster")]
 public sealed class EdgeHotPathTests
 {
+    private static async Task<(int, string, string)> Snapshot(HttpClient c, string path)
+    {
+        using var r = await c.GetAsync(path);
+        var headers = r.Headers.Concat(r.Content.Headers).Where(h => h.Key != "Date").OrderBy(h => h.Key, StringComparer.Ordinal)
+            .Select(h => $"{h.Key}: {string.Join(",", h.Value)}");
+        return ((int)r.StatusCode, string.Join("\n", headers), await r.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task A_hot_read_answers_exactly_as_the_full_pipeline_does()
     {
-        await using var cluster = await EdgeCluster.StartAsync(1);
-        using var edge = cluster.EdgeClient(0);
+        // The origin is a process; the edge runs in this process, so its hot path's counter can be read.
+        await using var cluster = await EdgeCluster.StartAsync(0);
+        await using var edgeApp = await KiviServer.CreateAsync(["--role", "edge", "--urls", "http://127.0.0.1:0", "--upstream", cluster.Origin.BaseAddress.ToString(),
+            "--upstream-token", cluster.ReplicationToken, "--min-cache-ttl", "1", "--min-expiration-ttl", "1", "--Logging:LogLevel:Default=Warning"]);
+        await edgeApp.StartAsync(TestContext.Current.CancellationToken);
+        var answered = edgeApp.Services.GetRequiredService<HotReadCounter>();
+        using var edge = EdgeCluster.Client(new Uri(edgeApp.Urls.First()), EdgeCluster.AdminToken);
         string key = cluster.ValuePath("same:answer");
         await EdgeCluster.PutAsync(cluster.Admin, key, "v", $"?expiration={DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3600}");
-        static async Task<(int, string, string)> Snapshot(HttpClient c, string path)
-        {
-            using var r = await c.GetAsync(path);
-            var headers = r.Headers.Concat(r.Content.Headers).Where(h => h.Key != "Date").OrderBy(h => h.Key, StringComparer.Ordinal)
-                .Select(h => $"{h.Key}: {string.Join(",", h.Value)}");
-            return ((int)r.StatusCode, string.Join("\n", headers), await r.Content.ReadAsStringAsync());
-        }
+
         var cold = await Snapshot(edge, key); // fills the cache through the routed endpoint
+        long before = answered.Answered;
         var hot = await Snapshot(edge, key);  // answered ahead of routing
+        Assert.Equal(before + 1, answered.Answered);
         Assert.Equal(cold, hot);
         Assert.Contains("expiration: ", hot.Item2, StringComparison.Ordinal);
         // The same read with a cache_ttl goes the full way and answers the same.
         Assert.Equal(hot, await Snapshot(edge, key + "?cache_ttl=60"));
-        // A single node (the cluster's origin runs the default role) has the same hot path over its in-process cache.
-        Assert.Equal(await Snapshot(cluster.Admin, key + "?cache_ttl=60"), await Snapshot(cluster.Admin, key));
+        Assert.Equal(before + 1, answered.Answered);
+        await edgeApp.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_single_node_has_the_same_hot_path_over_its_in_process_cache()
+    {
+        await using var node = await KiviServerFixture.StartAsync();
+        var answered = node.Services.GetRequiredService<HotReadCounter>();
+        string ns = await node.CreateNamespaceAsync();
+        string key = $"{KiviServerFixture.Namespaces}/{ns}/values/k";
+        using (var put = await node.Client.PutAsync(key + $"?expiration={DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3600}", new StringContent("v"), TestContext.Current.CancellationToken))
+            Assert.True(put.IsSuccessStatusCode);
+        var full = await Snapshot(node.Client, key + "?cache_ttl=60");
+        long before = answered.Answered;
+        var hot = await Snapshot(node.Client, key);
+        Assert.Equal(before + 1, answered.Answered);
+        Assert.Equal(full, hot);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ internal sealed class FeedGate : IAsyncDisposable
     private readonly List<Pipe> _pipes = [];
     private readonly Task _accepting;
     private volatile bool _stalled, _refused;
+    private int _delivering; // feed chunks being written to the edge right now
 
     private sealed class Pipe(TcpClient client, TcpClient server)
     {
@@ -39,8 +40,17 @@ internal sealed class FeedGate : IAsyncDisposable
 
     public Uri Address { get; }
 
-    /// <summary>Feed connections stop delivering bytes (the connection stays open: a silent stall).</summary>
-    public void Stall() => _stalled = true;
+    /// <summary>
+    /// Feed connections stop delivering bytes (the connection stays open: a silent stall). Completes once no feed
+    /// byte is on its way to the edge, so nothing the origin sends from then on reaches it.
+    /// </summary>
+    public async Task StallAsync()
+    {
+        _stalled = true;
+        Interlocked.MemoryBarrier(); // the flag is seen before the count is read (the pumps count, then read the flag)
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (Volatile.Read(ref _delivering) > 0) await Task.Delay(1, deadline.Token);
+    }
 
     /// <summary>Feed connections close, and new feed requests are refused until <see cref="Resume"/>.</summary>
     public void Cut()
@@ -104,8 +114,26 @@ internal sealed class FeedGate : IAsyncDisposable
                     pipe.CarriesFeed = true;
                     if (_refused) break;
                 }
-                while (!toServer && pipe.CarriesFeed && _stalled) await Task.Delay(20, _stop.Token);
-                await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                bool feed = !toServer && pipe.CarriesFeed;
+                if (feed)
+                {
+                    // Counted before the stall is checked: StallAsync sees either this chunk's delivery or none.
+                    Interlocked.Increment(ref _delivering);
+                    while (_stalled)
+                    {
+                        Interlocked.Decrement(ref _delivering);
+                        await Task.Delay(20, _stop.Token);
+                        Interlocked.Increment(ref _delivering);
+                    }
+                }
+                try
+                {
+                    await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                }
+                finally
+                {
+                    if (feed) Interlocked.Decrement(ref _delivering);
+                }
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)

@@ -9,7 +9,8 @@ namespace Kivi.Storage.Conformance;
 
 /// <summary>
 /// Every Workers KV rule, checked through <see cref="KvService"/> against a real engine. An engine's test
-/// project subclasses this and supplies <see cref="CreateEngineAsync"/>; time is a fake clock.
+/// project subclasses this and supplies <see cref="CreateEngineAsync"/>; a cache in front of a store supplies
+/// <see cref="Front"/> as well, and every rule is checked through it. Time is a fake clock.
 /// </summary>
 public abstract class KvEngineConformance : IAsyncLifetime
 {
@@ -17,7 +18,11 @@ public abstract class KvEngineConformance : IAsyncLifetime
     protected static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     protected FakeTimeProvider Clock { get; } = new(Start);
+    /// <summary>The store: its change log, catalog and snapshots are checked on it directly.</summary>
     protected IKvEngine Engine { get; private set; } = null!;
+
+    /// <summary>What reads and writes go through: the store, or a cache in front of it (<see cref="Front"/>).</summary>
+    protected IKvReads Reads { get; private set; } = null!;
     protected KvService Kv { get; private set; } = null!;
     protected KvNamespace Ns { get; private set; } = null!;
     protected long Now => Clock.GetUtcNow().ToUnixTimeSeconds();
@@ -25,10 +30,15 @@ public abstract class KvEngineConformance : IAsyncLifetime
     /// <summary>Creates a fresh, empty engine (initialised) for one test.</summary>
     protected abstract Task<IKvEngine> CreateEngineAsync();
 
+    /// <summary>What reads and writes of <paramref name="store"/> go through; the store itself unless overridden.</summary>
+    protected virtual (IKvReads Reads, IKvWrites Writes) Front(IKvEngine store) => (store, store);
+
     public async ValueTask InitializeAsync()
     {
         Engine = await CreateEngineAsync();
-        Kv = new KvService(Engine, KvLimits.WorkersKv, Clock);
+        var (reads, writes) = Front(Engine);
+        Reads = reads;
+        Kv = new KvService(reads, KvLimits.WorkersKv, Clock, writes, Engine);
         await Engine.WriteAsync(new EnsureAccount(Account, "test"));
         Ns = await Kv.CreateNamespaceAsync(Account, "conformance", CancellationToken.None);
     }
@@ -44,7 +54,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
 
     protected async Task<string?> Get(string key)
     {
-        await using var value = await Kv.GetAsync(Ns, key, CancellationToken.None);
+        await using var value = (await Kv.GetAsync(Ns, key, default, CancellationToken.None)).Value;
         return value is null ? null : Encoding.UTF8.GetString((await value.ReadAllAsync(CancellationToken.None)).Span);
     }
 
@@ -54,7 +64,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         string? cursor = null;
         do
         {
-            var page = await Kv.ListKeysAsync(Ns, prefix, pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture), cursor, 1, CancellationToken.None);
+            var page = (await Kv.ListKeysAsync(Ns, prefix, pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture), cursor, 1, default, CancellationToken.None)).Value;
             names.AddRange(page.Keys.Select(k => Encoding.UTF8.GetString(k.Key)));
             cursor = page.Cursor;
         } while (cursor is not null);
@@ -69,7 +79,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task A_put_value_reads_back_with_its_metadata_and_expiration()
     {
         long version = await Put("greeting", "hello", ttl: "120", metadata: """{ "lang" : "en" }""");
-        await using var value = await Kv.GetAsync(Ns, "greeting", CancellationToken.None);
+        await using var value = (await Kv.GetAsync(Ns, "greeting", default, CancellationToken.None)).Value;
         Assert.NotNull(value);
         Assert.Equal("hello", Encoding.UTF8.GetString((await value.ReadAllAsync(CancellationToken.None)).Span));
         Assert.Equal("""{"lang":"en"}""", value.Metadata);
@@ -88,7 +98,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task A_missing_key_is_a_null_result_not_an_error()
     {
         Assert.Null(await Get("nothing-here"));
-        Assert.Null(await Kv.GetInfoAsync(Ns, "nothing-here", CancellationToken.None));
+        Assert.Null((await Kv.GetInfoAsync(Ns, "nothing-here", default, CancellationToken.None)).Value);
     }
 
     [Fact]
@@ -96,7 +106,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     {
         await Put("k", "one", ttl: "100", metadata: "{\"a\":1}");
         await Put("k", "two");
-        var info = await Kv.GetInfoAsync(Ns, "k", CancellationToken.None);
+        var info = (await Kv.GetInfoAsync(Ns, "k", default, CancellationToken.None)).Value;
         Assert.Equal("two", await Get("k"));
         Assert.Null(info!.Metadata);
         Assert.Null(info.Expiration);
@@ -190,7 +200,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         big[^1] = 2;
         Random.Shared.NextBytes(big.AsSpan(1000, 1000));
         await Kv.PutAsync(Ns, new PutRequest("big", ValueBuffer.FromBytes(big)));
-        await using (var value = await Kv.GetAsync(Ns, "big", CancellationToken.None))
+        await using (var value = (await Kv.GetAsync(Ns, "big", default, CancellationToken.None)).Value)
         {
             Assert.Equal(big.Length, value!.Length);
             var read = await value.ReadAllAsync(CancellationToken.None);
@@ -210,7 +220,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Metadata_is_any_json_value_stored_compactly(string given, string? stored)
     {
         await Put("m", "v", metadata: given);
-        Assert.Equal(stored, (await Kv.GetInfoAsync(Ns, "m", CancellationToken.None))!.Metadata);
+        Assert.Equal(stored, ((await Kv.GetInfoAsync(Ns, "m", default, CancellationToken.None)).Value)!.Metadata);
     }
 
     [Fact]
@@ -274,14 +284,14 @@ public abstract class KvEngineConformance : IAsyncLifetime
         var e2 = await Refused(() => Put("t", "v", expiration: soon));
         Assert.Equal($"Invalid expiration of {soon}. Expiration times must be at least 60 seconds in the future.", e2.Message);
         await Put("t", "v", expiration: (Now + 60).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(Now + 60, (await Kv.GetInfoAsync(Ns, "t", CancellationToken.None))!.Expiration);
+        Assert.Equal(Now + 60, ((await Kv.GetInfoAsync(Ns, "t", default, CancellationToken.None)).Value)!.Expiration);
     }
 
     [Fact]
     public async Task The_ttl_wins_when_both_expiration_and_ttl_are_given()
     {
         await Put("t", "v", ttl: "300", expiration: (Now + 10_000).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(Now + 300, (await Kv.GetInfoAsync(Ns, "t", CancellationToken.None))!.Expiration);
+        Assert.Equal(Now + 300, ((await Kv.GetInfoAsync(Ns, "t", default, CancellationToken.None)).Value)!.Expiration);
     }
 
     [Fact]
@@ -293,9 +303,9 @@ public abstract class KvEngineConformance : IAsyncLifetime
         Assert.Equal("v", await Get("short"));
         Clock.Advance(TimeSpan.FromSeconds(1));
         Assert.Null(await Get("short"));
-        Assert.Null(await Kv.GetInfoAsync(Ns, "short", CancellationToken.None));
+        Assert.Null((await Kv.GetInfoAsync(Ns, "short", default, CancellationToken.None)).Value);
         Assert.Equal(["long"], await ListAll());
-        var bulk = await Kv.BulkGetAsync(Ns, ["short", "long"], BulkGetType.Text, CancellationToken.None);
+        var bulk = (await Kv.BulkGetAsync(Ns, ["short", "long"], BulkGetType.Text, default, CancellationToken.None)).Value;
         Assert.Null(bulk[0].Value);
         Assert.NotNull(bulk[1].Value);
     }
@@ -343,7 +353,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     {
         var keys = Enumerable.Range(0, 250).Select(i => $"k{i:D4}").ToList();
         await Kv.BulkPutAsync(Ns, keys.Select(k => new BulkWriteItem { Key = k, Value = "v" }).ToList());
-        var first = await Kv.ListKeysAsync(Ns, null, "100", null, 1, CancellationToken.None);
+        var first = (await Kv.ListKeysAsync(Ns, null, "100", null, 1, default, CancellationToken.None)).Value;
         Assert.Equal(100, first.Keys.Count);
         Assert.False(first.ListComplete);
         Assert.Equal(keys, await ListAll(pageSize: 100));
@@ -356,7 +366,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     {
         foreach (var k in new[] { "a1", "b", "b1", "b2", "b\u00ff", "c1", "\u00ff", "\u00ff\u00ff" }) await Put(k, "v");
         async Task<string[]> List(string prefix, string? after) =>
-            (await Engine.ListAsync(Ns, Encoding.UTF8.GetBytes(prefix), after is null ? null : Encoding.UTF8.GetBytes(after), 100, Now, CancellationToken.None))
+            (await Reads.ListAsync(Ns, Encoding.UTF8.GetBytes(prefix), after is null ? null : Encoding.UTF8.GetBytes(after), 100, new ReadOptions(Now), CancellationToken.None)).Value
                 .Select(e => Encoding.UTF8.GetString(e.Key)).ToArray();
         Assert.Equal(["b", "b1", "b2", "b\u00ff"], await List("b", null));
         Assert.Equal(["b", "b1", "b2", "b\u00ff"], await List("b", "a9"));   // a cursor before the prefix starts at the prefix
@@ -371,22 +381,22 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task The_list_limit_defaults_to_1000_and_refuses_outside_1_to_1000()
     {
         await Kv.BulkPutAsync(Ns, Enumerable.Range(0, 1001).Select(i => new BulkWriteItem { Key = $"k{i:D4}", Value = "v" }).ToList());
-        var page = await Kv.ListKeysAsync(Ns, null, null, null, 1, CancellationToken.None);
+        var page = (await Kv.ListKeysAsync(Ns, null, null, null, 1, default, CancellationToken.None)).Value;
         Assert.Equal(1000, page.Keys.Count);
         Assert.NotNull(page.Cursor);
-        var last = await Kv.ListKeysAsync(Ns, null, null, page.Cursor, 1, CancellationToken.None);
+        var last = (await Kv.ListKeysAsync(Ns, null, null, page.Cursor, 1, default, CancellationToken.None)).Value;
         Assert.Single(last.Keys);
         Assert.True(last.ListComplete);
-        var tooMany = await Refused(() => Kv.ListKeysAsync(Ns, null, "1001", null, 1, CancellationToken.None).AsTask());
+        var tooMany = await Refused(() => Kv.ListKeysAsync(Ns, null, "1001", null, 1, default, CancellationToken.None).AsTask());
         Assert.Equal("Invalid key_count_limit of 1001. Please specify an integer less than 1000.", tooMany.Message);
-        var tooFew = await Refused(() => Kv.ListKeysAsync(Ns, null, "0", null, 1, CancellationToken.None).AsTask());
+        var tooFew = await Refused(() => Kv.ListKeysAsync(Ns, null, "0", null, 1, default, CancellationToken.None).AsTask());
         Assert.Equal("Invalid key_count_limit of 0. Please specify an integer greater than 0.", tooFew.Message);
     }
 
     [Fact]
     public async Task A_malformed_cursor_is_refused()
     {
-        var e = await Refused(() => Kv.ListKeysAsync(Ns, null, null, "!!not-base64!!", 1, CancellationToken.None).AsTask());
+        var e = await Refused(() => Kv.ListKeysAsync(Ns, null, null, "!!not-base64!!", 1, default, CancellationToken.None).AsTask());
         Assert.Equal(400, e.StatusCode);
     }
 
@@ -394,7 +404,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Listing_returns_metadata_and_absolute_expiration()
     {
         await Put("a", "v", ttl: "100", metadata: "{\"n\":1}");
-        var page = await Kv.ListKeysAsync(Ns, null, null, null, 1, CancellationToken.None);
+        var page = (await Kv.ListKeysAsync(Ns, null, null, null, 1, default, CancellationToken.None)).Value;
         var entry = Assert.Single(page.Keys);
         Assert.Equal("{\"n\":1}", entry.Metadata);
         Assert.Equal(Now + 100, entry.Expiration);
@@ -407,7 +417,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     {
         var items = Enumerable.Range(0, 10_000).Select(i => new BulkWriteItem { Key = $"b{i}", Value = Convert.ToBase64String([(byte)(i % 256)]), Base64 = true }).ToList();
         Assert.Equal(10_000, (await Kv.BulkPutAsync(Ns, items)).Count);
-        await using (var v = await Kv.GetAsync(Ns, "b300", CancellationToken.None))
+        await using (var v = (await Kv.GetAsync(Ns, "b300", default, CancellationToken.None)).Value)
         {
             var bytes = (await v!.ReadAllAsync(CancellationToken.None)).ToArray();
             Assert.Equal(new byte[] { 300 % 256 }, bytes);
@@ -416,6 +426,31 @@ public abstract class KvEngineConformance : IAsyncLifetime
         var e = await Refused(() => Kv.BulkPutAsync(Ns, items));
         Assert.Equal("received 10001 key/value pairs, but max allowed per request is: 10000", e.Message);
         Assert.Null(await Get("one-too-many"));
+    }
+
+    [Fact]
+    public async Task A_batch_numbers_its_entries_consecutively_in_the_order_given_and_reports_the_last()
+    {
+        // IKvWrites' rule, which a single node's cache relies on to install each entry at its own version.
+        await Put("x", "0");
+        var items = new List<BulkWriteItem?> { new() { Key = "c", Value = "1" }, new() { Key = "a", Value = "2" }, new() { Key = "b", Value = "3" } };
+        var (count, last) = await Kv.BulkPutAsync(Ns, items);
+        Assert.Equal(3, count);
+        foreach (var (key, version) in new[] { ("c", last - 2), ("a", last - 1), ("b", last) })
+        {
+            Assert.Equal(version, (await Kv.GetInfoAsync(Ns, key, default, CancellationToken.None)).Value!.Version); // as read through the front
+            Assert.Equal(version, (await Engine.GetInfoAsync(Ns, Encoding.UTF8.GetBytes(key), new ReadOptions(Now), CancellationToken.None)).Value!.Version);
+        }
+
+        long before = Engine.HeadVersion;
+        var (deleted, at) = await Kv.BulkDeleteAsync(Ns, ["b", "missing", "x"]);
+        var changes = await Engine.ReadChangesAsync(before, 10, CancellationToken.None);
+        Assert.Equal([("b", at - 1), ("x", at)], changes.Select(c => (Encoding.UTF8.GetString(c.Key!), c.Version)));
+        Assert.Equal(at, Engine.HeadVersion); // a key that did not exist took no version
+        Assert.Null(await Get("b"));
+        Assert.Null(await Get("x"));
+        Assert.Equal("2", await Get("a"));
+        Assert.Equal(3, deleted);
     }
 
     [Fact]
@@ -436,7 +471,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Bulk_write_applies_expiration_and_metadata_per_pair()
     {
         await Kv.BulkPutAsync(Ns, [new BulkWriteItem { Key = "e", Value = "v", ExpirationTtl = System.Text.Json.JsonDocument.Parse("120").RootElement, Metadata = System.Text.Json.JsonDocument.Parse("{\"a\": [1]}").RootElement }]);
-        var info = await Kv.GetInfoAsync(Ns, "e", CancellationToken.None);
+        var info = (await Kv.GetInfoAsync(Ns, "e", default, CancellationToken.None)).Value;
         Assert.Equal(Now + 120, info!.Expiration);
         Assert.Equal("{\"a\":[1]}", info.Metadata);
     }
@@ -457,16 +492,16 @@ public abstract class KvEngineConformance : IAsyncLifetime
     {
         await Put("j", "{\"x\":1}", metadata: "{\"m\":true}");
         await Put("t", "plain");
-        var text = await Kv.BulkGetAsync(Ns, ["t", "nope"], BulkGetType.Text, CancellationToken.None);
+        var text = (await Kv.BulkGetAsync(Ns, ["t", "nope"], BulkGetType.Text, default, CancellationToken.None)).Value;
         Assert.Equal("plain", Encoding.UTF8.GetString(text[0].Value!.Value.ToArray()));
         Assert.Null(text[1].Value);
-        var json = await Kv.BulkGetAsync(Ns, ["j"], BulkGetType.Json, CancellationToken.None);
+        var json = (await Kv.BulkGetAsync(Ns, ["j"], BulkGetType.Json, default, CancellationToken.None)).Value;
         Assert.Equal("{\"m\":true}", json[0].Metadata);
-        var notJson = await Refused(() => Kv.BulkGetAsync(Ns, ["j", "t"], BulkGetType.Json, CancellationToken.None));
+        var notJson = await Refused(() => Kv.BulkGetAsync(Ns, ["j", "t"], BulkGetType.Json, default, CancellationToken.None));
         Assert.Equal("At least one of the requested keys corresponds to a non-json value", notJson.Message);
-        var tooMany = await Refused(() => Kv.BulkGetAsync(Ns, Enumerable.Range(0, 101).Select(i => (string?)$"k{i}").ToList(), BulkGetType.Text, CancellationToken.None));
+        var tooMany = await Refused(() => Kv.BulkGetAsync(Ns, Enumerable.Range(0, 101).Select(i => (string?)$"k{i}").ToList(), BulkGetType.Text, default, CancellationToken.None));
         Assert.Equal("You can request a maximum of 100 keys", tooMany.Message);
-        var none = await Refused(() => Kv.BulkGetAsync(Ns, [], BulkGetType.Text, CancellationToken.None));
+        var none = await Refused(() => Kv.BulkGetAsync(Ns, [], BulkGetType.Text, default, CancellationToken.None));
         Assert.Equal("You must request a minimum of 1 key", none.Message);
         var badType = Assert.Throws<KvException>(() => KvService.ParseBulkGetType("arrayBuffer"));
         Assert.Equal("\"arrayBuffer\" is not a valid type. Use \"json\" or \"text\"", badType.Message);
@@ -475,11 +510,11 @@ public abstract class KvEngineConformance : IAsyncLifetime
     [Fact]
     public async Task Bulk_get_refuses_answers_over_the_total_size_limit()
     {
-        var small = new KvService(Engine, KvLimits.WorkersKv with { MaxBulkGetResponseBytes = 2_000_000 }, Clock);
+        var small = new KvService(Reads, KvLimits.WorkersKv with { MaxBulkGetResponseBytes = 2_000_000 }, Clock);
         await Kv.PutAsync(Ns, new PutRequest("a", ValueBuffer.FromBytes(new byte[1_200_000])));
         await Kv.PutAsync(Ns, new PutRequest("b", ValueBuffer.FromBytes(new byte[1_200_000])));
-        Assert.Single(await small.BulkGetAsync(Ns, ["a"], BulkGetType.Text, CancellationToken.None));
-        var e = await Refused(() => small.BulkGetAsync(Ns, ["a", "b"], BulkGetType.Text, CancellationToken.None));
+        Assert.Single((await small.BulkGetAsync(Ns, ["a"], BulkGetType.Text, default, CancellationToken.None)).Value);
+        var e = await Refused(() => small.BulkGetAsync(Ns, ["a", "b"], BulkGetType.Text, default, CancellationToken.None));
         Assert.Equal(413, e.StatusCode);
         Assert.Equal("Total size of request exceeds the limit of 2MB", e.Message);
     }
@@ -578,7 +613,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         await Refused(() => Kv.GetNamespaceAsync(Account, Ns.Id, CancellationToken.None).AsTask());
         var e = await Refused(() => Put("k2", "v"));
         Assert.Equal(KvErrorCode.NamespaceNotFound, e.Code);
-        Assert.Empty(await Engine.ListAsync(Ns, [], null, 10, Now, CancellationToken.None));
+        Assert.Empty((await Reads.ListAsync(Ns, [], null, 10, new ReadOptions(Now), CancellationToken.None)).Value);
         var changes = await Engine.ReadChangesAsync(0, 100, CancellationToken.None);
         Assert.Equal(ChangeKind.NamespaceDropped, changes[^1].Kind);
     }
@@ -637,7 +672,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         var e = await Refused(() => PutIf("lock", "second", ifNoneMatch: "*"));
         Assert.Equal((412, KvErrorCode.PreconditionFailed), (e.StatusCode, e.Code));
         Assert.Equal("first", await Get("lock"));
-        Assert.Equal(created, (await Kv.GetInfoAsync(Ns, "lock", CancellationToken.None))!.Version);
+        Assert.Equal(created, ((await Kv.GetInfoAsync(Ns, "lock", default, CancellationToken.None)).Value)!.Version);
     }
 
     [Fact]

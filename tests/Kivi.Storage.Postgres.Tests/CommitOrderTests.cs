@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Collections.Concurrent;
 using System.Text;
 using Kivi.Core.Storage;

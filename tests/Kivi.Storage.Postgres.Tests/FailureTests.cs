@@ -67,7 +67,7 @@ public sealed class FailureTests
             var write = await Assert.ThrowsAsync<KvException>(() => origins[0].WriteAsync(new PutEntries(ns, [Origins.Entry("b", "2")])));
             Assert.Equal(503, write.StatusCode);
             Assert.Contains("nothing was written", write.Message);
-            var read = await Assert.ThrowsAsync<KvException>(async () => await origins[0].GetAsync(ns, "a"u8.ToArray(), 0, Ct));
+            var read = await Assert.ThrowsAsync<KvException>(async () => await origins[0].GetAsync(ns, "a"u8.ToArray(), default, Ct));
             Assert.Equal(503, read.StatusCode);
             gate.Open();
             Assert.Null(await Origins.ReadAsync(origins[0], ns, "b"));

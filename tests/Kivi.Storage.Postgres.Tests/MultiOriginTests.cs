@@ -78,7 +78,7 @@ public sealed class MultiOriginTests
         var bytes = new byte[3 * 1024 * 1024 + 17];
         Random.Shared.NextBytes(bytes);
         var put = await origins[0].WriteAsync(new PutEntries(ns, [new EntryWrite("big"u8.ToArray(), ValueBuffer.FromBytes(bytes), """{"a":1}""", null)]));
-        await using var value = await origins[1].GetAsync(ns, "big"u8.ToArray(), 0, Ct);
+        await using var value = (await origins[1].GetAsync(ns, "big"u8.ToArray(), default, Ct)).Value;
         Assert.NotNull(value);
         Assert.NotNull(value.Stream); // over the inline size: streamed, not buffered
         Assert.Equal(put.Version, value.Version);

@@ -33,7 +33,7 @@ internal sealed class Origins : IAsyncDisposable
 
     public static async Task<string?> ReadAsync(IKvEngine engine, KvNamespace ns, string key)
     {
-        await using var value = await engine.GetAsync(ns, Encoding.UTF8.GetBytes(key), 0, CancellationToken.None);
+        await using var value = (await engine.GetAsync(ns, Encoding.UTF8.GetBytes(key), default, CancellationToken.None)).Value;
         return value is null ? null : Encoding.UTF8.GetString((await value.ReadAllAsync(CancellationToken.None)).Span);
     }
 

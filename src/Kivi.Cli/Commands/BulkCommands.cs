@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Kivi.Core;
 using Kivi.Protocol;
 
 namespace Kivi.Cli;
@@ -10,7 +9,6 @@ namespace Kivi.Cli;
 /// <summary><c>kivi bulk put|get|delete FILE</c>: wrangler's bulk JSON files, split into requests within the API's limits.</summary>
 internal static class BulkCommands
 {
-    private const int MaxBulkGetKeys = 100, MaxBulkDeleteKeys = 10_000;
 
     public static Command Build(Globals g)
     {
@@ -29,7 +27,7 @@ internal static class BulkCommands
             string path = g.Console.FullPath(r.GetValue(file)!);
             byte[] bytes = await ReadFileAsync(path, ct);
             var problems = new Problems(g.Console, Path.GetFileName(path), r.GetValue(continueOnError));
-            var validator = new ItemValidator(KvLimits.WorkersKv, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), skipExpiring: false);
+            var validator = new ItemValidator(await api.LimitsAsync(ct), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), skipExpiring: false);
             var items = new List<(int Start, int Length)>();
             foreach (var (index, start, length) in ArrayItems(bytes, path))
             {
@@ -42,7 +40,7 @@ internal static class BulkCommands
             int written = await output.ProgressAsync($"bulk put {Path.GetFileName(path)}", items.Count, async advance =>
             {
                 int total = 0;
-                await using var writer = new BulkWriter(api, target.Id, r.GetValue(concurrency), (n, _) => { Interlocked.Add(ref total, n); advance(n); }, ct);
+                await using var writer = new BulkWriter(api, await api.LimitsAsync(ct), target.Id, r.GetValue(concurrency), (n, _) => { Interlocked.Add(ref total, n); advance(n); }, ct);
                 for (int i = 0; i < items.Count; i++) await writer.AddAsync(bytes.AsMemory(items[i].Start, items[i].Length), i);
                 await writer.CompleteAsync();
                 return total;
@@ -55,11 +53,12 @@ internal static class BulkCommands
         {
             using var api = g.Api(r);
             string path = g.Console.FullPath(r.GetValue(file)!);
-            var keys = ReadKeys(await ReadFileAsync(path, ct), path, g.Console);
+            var limits = await api.LimitsAsync(ct);
+            var keys = ReadKeys(await ReadFileAsync(path, ct), path, g.Console, limits);
             var target = await api.ResolveNamespaceAsync(r.GetValue(ns)!, ct);
             string endpoint = $"{await api.NamespacesPathAsync(ct)}/{target.Id}/bulk/get";
             var result = new JsonObject();
-            foreach (var chunk in keys.Chunk(MaxBulkGetKeys))
+            foreach (var chunk in keys.Chunk(limits.MaxBulkGetKeys))
             {
                 var body = new JsonObject { ["keys"] = new JsonArray(chunk.Select(k => (JsonNode)k).ToArray()), ["withMetadata"] = r.GetValue(withMetadata) };
                 var values = (await api.SendJsonAsync(HttpMethod.Post, endpoint, body, ct))!["values"]!.AsObject();
@@ -79,7 +78,8 @@ internal static class BulkCommands
             using var api = g.Api(r);
             var output = g.Output(r);
             string path = g.Console.FullPath(r.GetValue(file)!);
-            var keys = ReadKeys(await ReadFileAsync(path, ct), path, g.Console);
+            var limits = await api.LimitsAsync(ct);
+            var keys = ReadKeys(await ReadFileAsync(path, ct), path, g.Console, limits);
             var target = await api.ResolveNamespaceAsync(r.GetValue(ns)!, ct);
             if (!NamespaceCommands.Confirm(g.Console, r.GetValue(force), $"Delete {keys.Count} keys from \"{target.Title}\"?")) return ExitCodes.Usage;
             int deleted = await DeleteKeysAsync(api, target.Id, keys, output, $"bulk delete {Path.GetFileName(path)}", ct);
@@ -99,10 +99,11 @@ internal static class BulkCommands
     public static async Task<int> DeleteKeysAsync(KiviApi api, string namespaceId, IReadOnlyList<string> keys, Output output, string label, CancellationToken ct)
     {
         string endpoint = $"{await api.NamespacesPathAsync(ct)}/{namespaceId}/bulk";
+        var limits = await api.LimitsAsync(ct);
         return await output.ProgressAsync(label, keys.Count, async advance =>
         {
             int done = 0;
-            foreach (var chunk in keys.Chunk(MaxBulkDeleteKeys))
+            foreach (var chunk in keys.Chunk(limits.MaxBulkDeleteKeys))
             {
                 await api.SendJsonAsync(HttpMethod.Delete, endpoint, new JsonArray(chunk.Select(k => (JsonNode)k).ToArray()), ct);
                 done += chunk.Length;
@@ -150,7 +151,7 @@ internal static class BulkCommands
     }
 
     /// <summary>Key names from a JSON array of strings, {name} or {key} objects; every one checked before any request.</summary>
-    private static List<string> ReadKeys(byte[] bytes, string path, CliConsole console)
+    private static List<string> ReadKeys(byte[] bytes, string path, CliConsole console, KvLimits limits)
     {
         var problems = new Problems(console, Path.GetFileName(path), continueOnError: false);
         var keys = new List<string>();
@@ -171,7 +172,7 @@ internal static class BulkCommands
                 if (key is null) problems.Report(where, null, "expected a key name, or an object with \"name\"");
                 else
                 {
-                    KeyName.ToUtf8(key, KvLimits.WorkersKv);
+                    KeyName.ToUtf8(key, limits);
                     keys.Add(key);
                 }
             }

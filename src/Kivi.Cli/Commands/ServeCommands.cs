@@ -19,11 +19,13 @@ internal static class ServeCommands
         { TreatUnmatchedTokensAsErrors = false };
         g.Action(serve, async (r, ct) =>
         {
-            await using var app = await KiviServer.CreateAsync(ServerArgs(r, g));
-            await app.StartAsync(ct);
-            await app.WaitForShutdownAsync(ct); // Ctrl-C or SIGTERM
-            await app.StopAsync(CancellationToken.None); // drains the writer: every acknowledged write is on disk
-            return ExitCodes.Ok;
+            int exit = await KiviHost.RunAsync(ServerArgs(r, g), g.Console.Error, ct); // until Ctrl-C or SIGTERM; drains the writer
+            return exit switch
+            {
+                KiviHost.BadSetting => ExitCodes.Usage,
+                KiviHost.StoreDamaged => ExitCodes.Damaged,
+                _ => exit,
+            };
         });
         return serve;
     }
@@ -43,7 +45,7 @@ internal static class ServeCommands
             int count = r.GetValue(edges);
             if (count is < 0 or > 64) throw new CliException(ExitCodes.Usage, $"--edges must be from 0 to 64, not {count}.");
             string[] args = ["--edges", count.ToString(System.Globalization.CultureInfo.InvariantCulture), .. ServerArgs(r, g)];
-            return await LocalCluster.RunAsync(args, typeof(KiviCli).Assembly, ["serve"], ct);
+            return await KiviHost.RunClusterAsync(args, typeof(KiviCli).Assembly, ["serve"], ct);
         });
         return new Command("cluster", "A local origin with edges, for trying the edge tier") { up };
     }
@@ -62,14 +64,15 @@ internal static class ServeCommands
         {
             string path = Path.Combine(r.GetValue(data)!, "kivi.db");
             if (!File.Exists(path)) throw new CliException(ExitCodes.NotFound, $"There is no store at {Path.GetFullPath(path)}.", "Pass the node's data folder with --data.");
-            var problems = Kivi.Storage.Sqlite.SqliteKvEngine.CheckFile(path, r.GetValue(quick) ? Kivi.Storage.Sqlite.IntegrityCheck.Quick : Kivi.Storage.Sqlite.IntegrityCheck.Full);
+            var problems = KiviHost.CheckStore(path, r.GetValue(quick));
             if (problems.Count == 0)
             {
                 g.Console.Out.WriteLine($"ok: {Path.GetFullPath(path)} is sound");
                 return Task.FromResult(ExitCodes.Ok);
             }
             foreach (var problem in problems) g.Console.Error.WriteLine($"damaged: {problem}");
-            throw new Kivi.Core.Storage.StoreDamagedException(Path.GetFullPath(path), $"{problems.Count} problem(s) found");
+            throw new CliException(ExitCodes.Damaged, $"The store at {Path.GetFullPath(path)} is damaged: {problems.Count} problem(s) found.",
+                "Restore from a snapshot into a new data folder (`kivi restore`) or from a backup.");
         });
         return check;
     }

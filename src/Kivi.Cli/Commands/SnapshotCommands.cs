@@ -63,7 +63,7 @@ internal static class SnapshotCommands
             var o = g.Output(r);
             string path = g.Console.FullPath(r.GetValue(file)!);
             if (!File.Exists(path)) throw new CliException(ExitCodes.BadInput, $"The file {path} does not exist.");
-            var plan = await CheckAsync(path, g.Console, ct);
+            var plan = await CheckAsync(path, g.Console, await api.LimitsAsync(ct), ct);
             if (!NamespaceCommands.Confirm(g.Console, r.GetValue(force), $"Restore {plan.Namespaces.Count} namespaces ({plan.Keys:N0} keys) from {Path.GetFileName(path)}, replacing their contents?"))
                 return ExitCodes.Usage;
 
@@ -82,7 +82,7 @@ internal static class SnapshotCommands
                         if (current is not null) deleted += await FinishAsync(api, current, writer!, keys, o, ct);
                         current = next;
                         await EnsureNamespaceAsync(api, current, ct);
-                        writer = new BulkWriter(api, current.Id, r.GetValue(concurrency), (n, _) => { Interlocked.Add(ref written, n); advance(n); }, ct);
+                        writer = new BulkWriter(api, await api.LimitsAsync(ct), current.Id, r.GetValue(concurrency), (n, _) => { Interlocked.Add(ref written, n); advance(n); }, ct);
                         keys.Clear();
                     }
                     else if (plan.Entries.Contains(number))
@@ -106,10 +106,10 @@ internal static class SnapshotCommands
     private sealed record Plan(List<AccountPlan> Accounts, Dictionary<long, NamespacePlan> Namespaces, HashSet<long> Entries, long Keys, long Expiring);
 
     /// <summary>Reads the whole snapshot before anything is changed: its structure, its end line's counts, every entry.</summary>
-    private static async Task<Plan> CheckAsync(string path, CliConsole console, CancellationToken ct)
+    private static async Task<Plan> CheckAsync(string path, CliConsole console, KvLimits limits, CancellationToken ct)
     {
         var problems = new Problems(console, Path.GetFileName(path), continueOnError: false);
-        var validator = new ItemValidator(KvLimits.WorkersKv, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), skipExpiring: true);
+        var validator = new ItemValidator(limits, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), skipExpiring: true);
         var accounts = new List<AccountPlan>();
         var namespaces = new Dictionary<long, NamespacePlan>();
         var entries = new HashSet<long>();

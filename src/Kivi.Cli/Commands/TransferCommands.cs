@@ -134,7 +134,7 @@ internal static class TransferCommands
 
                 // Pass 1: every line checked before anything is written.
                 var problems = new Problems(g.Console, Path.GetFileName(r.GetValue(file)!), r.GetValue(continueOnError));
-                var validator = new ItemValidator(KvLimits.WorkersKv, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), skipExpiring: true);
+                var validator = new ItemValidator(await api.LimitsAsync(ct), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), skipExpiring: true);
                 var skip = new HashSet<long>();
                 long valid = 0, expiring = 0;
                 await foreach (var (number, line) in Lines.ReadAsync(path, ct))
@@ -157,7 +157,7 @@ internal static class TransferCommands
                 long written = await o.ProgressAsync($"import {target.Title}", valid, async advance =>
                 {
                     long total = 0;
-                    await using var writer = new BulkWriter(api, target.Id, r.GetValue(concurrency), (n, through) =>
+                    await using var writer = new BulkWriter(api, await api.LimitsAsync(ct), target.Id, r.GetValue(concurrency), (n, through) =>
                     {
                         total += n;
                         advance(n);

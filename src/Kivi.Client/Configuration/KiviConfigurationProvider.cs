@@ -53,7 +53,7 @@ public sealed class KiviConfigurationProvider : ConfigurationProvider, IDisposab
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var names = new List<string>();
         await foreach (var key in _kv.ListAllAsync(_source.Prefix, KvReadOptions.StrongRead, ct)) names.Add(key.Name);
-        foreach (var chunk in names.Chunk(100))
+        foreach (var chunk in names.Chunk(KvLimits.WorkersKv.MaxBulkGetKeys))
             foreach (var (name, entry) in await _kv.GetManyAsync(chunk, KvReadOptions.StrongRead, ct))
                 if (entry is not null) data[PathOf(name)] = entry.Text;
         return (data, head);
@@ -91,13 +91,13 @@ public sealed class KiviConfigurationProvider : ConfigurationProvider, IDisposab
     /// </summary>
     private async Task ApplyAsync(KvChange change, CancellationToken ct)
     {
-        if (change.Kind is not (KvChangeKind.Put or KvChangeKind.Delete or KvChangeKind.Expire))
+        if (change.Kind is not (ChangeKind.Put or ChangeKind.Delete or ChangeKind.Expire))
         {
             (Data, _) = await LoadAllAsync(ct); // reset or namespace dropped: read everything again
             return;
         }
         string? text = null;
-        if (change.Kind == KvChangeKind.Put)
+        if (change.Kind == ChangeKind.Put)
             text = change.Value is { } inline ? System.Text.Encoding.UTF8.GetString(inline.Span) : await _kv.GetStringAsync(change.Key!, KvReadOptions.StrongRead, ct);
         var next = new Dictionary<string, string?>(Data, StringComparer.OrdinalIgnoreCase);
         if (text is null) next.Remove(PathOf(change.Key!));

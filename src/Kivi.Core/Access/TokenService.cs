@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Security.Cryptography;
 using System.Text;
 using Kivi.Core.Storage;

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 namespace Kivi.Core.Storage;
 
 /// <summary>One change as the log holds it: the feed of the edge tier is built from these.</summary>

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 namespace Kivi.Core.Storage;
 
 /// <summary>

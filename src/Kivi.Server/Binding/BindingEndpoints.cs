@@ -37,11 +37,11 @@ internal static class BindingEndpoints
 
     private static async Task GetAsync(HttpContext context, KvNamespace ns, KvService kv, string key)
     {
-        using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
-        await using var value = await kv.GetAsync(ns, key, context.RequestAborted);
-        await scope.SettleAsync(context, kv, value?.Version);
+        var options = ReadRequest.Parse(context, kv.Limits, Query.Text(context.Request.Query, "cache_ttl"));
+        var read = await kv.GetAsync(ns, key, options, context.RequestAborted);
+        await using var value = read.Value;
+        await ReadRequest.AnswerAsync(context, kv, options, read, value?.Version);
         var response = context.Response;
-        scope.WriteHeaders(response);
         if (value is null)
         {
             BindingErrors.SetStatus(context, 404, "Not Found");
@@ -71,10 +71,10 @@ internal static class BindingEndpoints
     private static async Task ListAsync(HttpContext context, KvNamespace ns, KvService kv)
     {
         var q = context.Request.Query;
-        using var scope = ReadScope.Begin(context, kv, Query.Text(q, "cache_ttl"));
-        var page = await kv.ListKeysAsync(ns, Query.Utf8Text(context.Request, "prefix"), Query.Text(q, "key_count_limit"), Query.Text(q, "cursor"), 1, context.RequestAborted);
-        await scope.SettleAsync(context, kv, page.Keys.Count == 0 ? null : page.Keys.Max(k => k.Version));
-        scope.WriteHeaders(context.Response);
+        var options = ReadRequest.Parse(context, kv.Limits, Query.Text(q, "cache_ttl"));
+        var listed = await kv.ListKeysAsync(ns, Query.Utf8Text(context.Request, "prefix"), Query.Text(q, "key_count_limit"), Query.Text(q, "cursor"), 1, options, context.RequestAborted);
+        var page = listed.Value;
+        await ReadRequest.AnswerAsync(context, kv, options, listed, page.Keys.Count == 0 ? null : page.Keys.Max(k => k.Version));
         await WriteJsonAsync(context, w =>
         {
             w.WriteStartObject();
@@ -99,10 +99,11 @@ internal static class BindingEndpoints
     private static async Task BulkGetAsync(HttpContext context, KvNamespace ns, KvService kv)
     {
         var request = await RequestBody.ReadJsonAsync(context, 1024 * 1024, n => KvErrors.InvalidRequest("The bulk get request body is too large."), KiviProtocolJsonContext.Default.BulkGetRequest);
-        using var scope = ReadScope.Begin(context, kv, request.CacheTtlText());
+        var options = ReadRequest.Parse(context, kv.Limits, request.CacheTtlText());
         var type = KvService.ParseBulkGetType(request.Type);
-        var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);
-        scope.WriteHeaders(context.Response);
+        var read = await kv.BulkGetAsync(ns, request.Keys, type, options, context.RequestAborted);
+        await ReadRequest.AnswerAsync(context, kv, options, read);
+        var results = read.Value;
         await WriteJsonAsync(context, w =>
         {
             w.WriteStartObject();

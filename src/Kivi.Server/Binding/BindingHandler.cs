@@ -28,7 +28,7 @@ internal sealed class BindingHandler(ICallerAuthenticator tokens, KvService kv, 
             // A 404 would read as a missing key (null) in the Worker: a wrong namespace header must fail loudly.
             // A namespace the token cannot reach reads exactly as one that does not exist, so ids of other
             // accounts cannot be probed; only the admin token is told that the header names nothing.
-            var ns = await kv.Engine.FindNamespaceAsync(context.Request.Headers[KiviHeaders.Namespace].ToString(), context.RequestAborted);
+            var ns = await kv.Reads.FindNamespaceAsync(context.Request.Headers[KiviHeaders.Namespace].ToString(), context.RequestAborted);
             if (ns is null || !caller.Reaches(ns))
                 throw caller.IsRoot ? new KvException(400, KvErrorCode.NamespaceNotFound, "X-Kivi-Namespace names no namespace") : AccessErrors.Forbidden();
             context.Features.Set(caller);

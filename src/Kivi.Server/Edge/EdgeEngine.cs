@@ -10,11 +10,12 @@ using Kivi.Server.Rest;
 namespace Kivi.Server.Edge;
 
 /// <summary>
-/// The storage waist of an edge: reads come from the <see cref="KvCache"/>, namespaces from the upstream
-/// (remembered until the feed says they were dropped). Writes never reach it: the edge forwards them
-/// upstream as HTTP (<see cref="EdgeProxy"/>), so the origin checks the client's own token.
+/// What an edge implements of the storage interface: reading (<see cref="IKvReads"/>). Entries come from the
+/// <see cref="KvCache"/>, namespaces from the upstream (remembered until the feed says they were dropped).
+/// Everything else is forwarded upstream as HTTP (<see cref="EdgeProxy"/>), so the origin checks the client's
+/// own token; an edge has no store to write, no change log, catalog or snapshots of its own.
 /// </summary>
-internal sealed class EdgeEngine : IKvEngine, IHotReads
+internal sealed class EdgeEngine : IKvReads, IHotReads
 {
     private static readonly TimeSpan NamespaceRemember = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan MissingRemember = TimeSpan.FromSeconds(1);
@@ -34,21 +35,14 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
         _defaultCacheTtl = TimeSpan.FromSeconds(limits.DefaultCacheTtlSeconds);
         cache.Applied += e =>
         {
-            if (e.Kind == FeedEventKind.NamespaceDropped) _namespaces.TryRemove(e.NamespaceId!, out _);
-            else if (e.Kind == FeedEventKind.Reset) _namespaces.Clear();
+            if (e.Is(ChangeKind.NamespaceDropped)) _namespaces.TryRemove(e.NamespaceId!, out _);
+            else if (e.Is(ChangeKind.Reset)) _namespaces.Clear();
         };
     }
-
-    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>An edge's position is the last change its feed applied.</summary>
     public Kivi.Protocol.StoreLineage? Lineage => _cache.Lineage;
     public long HeadVersion => Math.Max(0, _cache.Position);
-    public long DurableHeadVersion => HeadVersion;
-
-    /// <summary>Everything an edge holds came from durable changes or reads its upstream settled first.</summary>
-    public Task WaitForDurableAsync(long version, CancellationToken cancellationToken) => Task.CompletedTask;
-
     public async ValueTask<bool> AccountExistsAsync(string accountId, CancellationToken cancellationToken)
     {
         bool known = _accounts.TryGetValue(accountId, out long at);
@@ -94,35 +88,30 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
         }
     }
 
-    public async ValueTask<StoredValue?> GetAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    public async ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken)
     {
-        return CacheReads.ToStoredValue(await ReadAsync(ns, key, cancellationToken), now);
+        var read = await ReadAsync(ns, key, options, cancellationToken);
+        return new(CacheReads.ToStoredValue(read, options.Now), read.Entry.AsOf, read.Stale);
     }
 
-    public async ValueTask<EntryInfo?> GetInfoAsync(KvNamespace ns, byte[] key, long now, CancellationToken cancellationToken)
+    public async ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken)
     {
-        return await CacheReads.ToEntryInfoAsync(await ReadAsync(ns, key, cancellationToken), key, now);
+        var read = await ReadAsync(ns, key, options, cancellationToken);
+        return new(await CacheReads.ToEntryInfoAsync(read, key, options.Now), read.Entry.AsOf, read.Stale);
     }
 
-    private async ValueTask<CacheRead> ReadAsync(KvNamespace ns, byte[] key, CancellationToken cancellationToken)
-    {
-        var scope = ReadScope.Current;
-        var read = await Upstream(() => _cache.GetAsync(new CacheKey(ns.Id, key), scope?.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
-        scope?.Observe(read.Entry.AsOf, read.Stale);
-        return read;
-    }
+    private Task<CacheRead> ReadAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken) =>
+        Upstream(() => _cache.GetAsync(new CacheKey(ns.Id, key), options.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
 
-    public async ValueTask<IReadOnlyList<EntryInfo>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, long now, CancellationToken cancellationToken)
+    public async ValueTask<KvRead<IReadOnlyList<EntryInfo>>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, ReadOptions options, CancellationToken cancellationToken)
     {
-        var scope = ReadScope.Current;
         // The service asks for one key past the page to learn whether more follow; upstream pages stop at 1,000.
         int take = Math.Min(limit, 1000);
-        var page = await Upstream(() => _cache.ListAsync(ns.Id, prefix, startAfter, take, scope?.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
-        scope?.Observe(page.AsOf, null);
-        var rows = CacheReads.ToRows(page, now);
+        var page = await Upstream(() => _cache.ListAsync(ns.Id, prefix, startAfter, take, options.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
+        var rows = CacheReads.ToRows(page, options.Now);
         // Standing for "more follow": the service cuts the page at its limit and never shows this row.
         if (page.More && rows.Count == take && take < limit) rows.Add(rows[^1]);
-        return rows;
+        return new(rows, page.AsOf);
     }
 
     /// <summary>Turns the upstream's failures into the errors a client of this edge sees.</summary>
@@ -141,17 +130,4 @@ internal sealed class EdgeEngine : IKvEngine, IHotReads
             throw new KvException(502, KvErrorCode.UpstreamUnavailable, e.Message);
         }
     }
-
-    // An edge forwards every write and management call upstream as HTTP; these never run here.
-    public ValueTask<IReadOnlyList<string>> ListAccountsAsync(CancellationToken cancellationToken) => throw Forwarded();
-    public ValueTask<KvToken?> FindTokenAsync(byte[] hash, CancellationToken cancellationToken) => throw Forwarded();
-    public ValueTask<IReadOnlyList<KvToken>> ListTokensAsync(string accountId, CancellationToken cancellationToken) => throw Forwarded();
-    public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken) => throw Forwarded();
-    public Task<WriteResult> WriteAsync(WriteCommand command) => throw Forwarded();
-    public ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken) => throw Forwarded();
-    public ValueTask<IKvSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken) => throw Forwarded();
-
-    private static NotSupportedException Forwarded() => new("An edge forwards this upstream; it never reaches the edge's engine.");
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using Kivi.Caching;
 using Kivi.Core.Access;
 using Kivi.Server.Feed;
@@ -49,7 +50,7 @@ internal static class EdgeFeedEndpoint
                 var (lines, more) = relay.ReadAfter(after, ref resets);
                 foreach (var line in lines)
                 {
-                    if (line.Kind == FeedEventKind.Reset)
+                    if (line.Is(ChangeKind.Reset))
                     {
                         await FeedLines.WriteAsync(response, line, sse: false, ct);
                         after = line.Head;

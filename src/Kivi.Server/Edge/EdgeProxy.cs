@@ -32,7 +32,7 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         var path = RawKey.RawPath(context).AsSpan();
         string method = context.Request.Method;
         if (path.Equals("/client/v4/kivi/changes", StringComparison.Ordinal)) return HttpMethods.IsGet(method);
-        if (!NamespaceTail(path, out var tail) || ReadScope.AsksStrong(context.Request)) return false;
+        if (!NamespaceTail(path, out var tail) || ReadRequest.AsksStrong(context.Request)) return false;
         if (HttpMethods.IsGet(method))
             return tail.Contains("/values/", StringComparison.Ordinal) || tail.Contains("/metadata/", StringComparison.Ordinal) || tail.EndsWith("/keys", StringComparison.Ordinal);
         return HttpMethods.IsPost(method) && tail.EndsWith("/bulk/get", StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Buffers;
 using System.Globalization;
 using System.Text.Encodings.Web;
@@ -31,19 +32,19 @@ internal static class ChangeFeedEndpoint
     public static void MapWatch(RouteGroupBuilder namespaces) =>
         namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(new KvOperation("watch"));
 
-    private static Task StreamAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
+    private static Task StreamAsync(HttpContext context, KvService kv, IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
     {
         var caller = context.Caller();
         if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
-        return RunAsync(context, kv, maintenance, options.Value, lifetime, change => caller.Reaches(change.AccountId, change.NamespaceId), namespaceId: null);
+        return RunAsync(context, kv, engine, options.Value, lifetime, change => caller.Reaches(change.AccountId, change.NamespaceId), namespaceId: null);
     }
 
-    private static async Task WatchAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
+    private static async Task WatchAsync(HttpContext context, KvService kv, IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
         string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         byte[] prefix = KeyName.PrefixToUtf8(Query.Utf8Text(context.Request, "prefix"), kv.Limits);
-        await RunAsync(context, kv, maintenance, options.Value, lifetime,
+        await RunAsync(context, kv, engine, options.Value, lifetime,
             change => change.NamespaceId == ns.Id && (change.Key is null || change.Key.AsSpan().StartsWith(prefix)), ns.Id);
     }
 
@@ -53,10 +54,9 @@ internal static class ChangeFeedEndpoint
     /// resume with <c>Last-Event-ID</c>). A feed sends a heartbeat after changes it filtered out (other accounts', or namespaces its token does not list), so its
     /// reader's position keeps up; a watch ends after its namespace is dropped.
     /// </summary>
-    private static async Task RunAsync(HttpContext context, KvService kv, IKvMaintenance maintenance, KiviOptions options, IHostApplicationLifetime lifetime,
+    private static async Task RunAsync(HttpContext context, KvService kv, IKvEngine engine, KiviOptions options, IHostApplicationLifetime lifetime,
         Func<ChangeRecord, bool> include, string? namespaceId)
     {
-        var engine = kv.Engine;
         var q = context.Request.Query;
         bool sse = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         string? lastEventId = sse ? context.Request.Headers["Last-Event-ID"].ToString() : null;
@@ -79,7 +79,7 @@ internal static class ChangeFeedEndpoint
                 try { await engine.WaitForDurableAsync(after - 1, wait.Token); }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
             }
-            long oldest = await maintenance.OldestChangeAsync(ct);
+            long oldest = await engine.OldestChangeAsync(ct);
             bool trimmed = after + 1 < oldest && after < engine.DurableHeadVersion;
             if (trimmed || (requested is not null && !CanResume(lineage, store, epoch, after, engine.DurableHeadVersion)))
             {
@@ -103,7 +103,7 @@ internal static class ChangeFeedEndpoint
                         if (change.Version > durable) break; // committed but not yet on disk: not published
                         if (include(change))
                         {
-                            await WriteChangeAsync(response, kv, change, sse, ct);
+                            await WriteChangeAsync(response, kv, engine, change, sse, ct);
                             if (change.Kind == ChangeKind.NamespaceDropped && change.NamespaceId == namespaceId) return;
                         }
                         else skipped = true;
@@ -125,30 +125,22 @@ internal static class ChangeFeedEndpoint
         }
     }
 
-    private static async Task WriteChangeAsync(HttpResponse response, KvService kv, ChangeRecord change, bool sse, CancellationToken ct)
+    private static async Task WriteChangeAsync(HttpResponse response, KvService kv, IKvEngine engine, ChangeRecord change, bool sse, CancellationToken ct)
     {
         ReadOnlyMemory<byte>? value = null;
         string? metadata = null;
-        if (change.Kind == ChangeKind.Put && await kv.Engine.FindNamespaceAsync(change.NamespaceId, ct) is { } ns)
+        if (change.Kind == ChangeKind.Put && await engine.FindNamespaceAsync(change.NamespaceId, ct) is { } ns)
         {
             // Inline the value only while this change is still the entry's current one; a later change follows anyway.
             // From the store itself, not a single node's cache: the feed must not fill it with every key written.
-            var store = kv.Engine is Local.CachingEngine cached ? cached.Store : kv.Engine;
-            await using var current = await store.GetAsync(ns, change.Key!, kv.NowSeconds, ct);
+            await using var current = (await engine.GetAsync(ns, change.Key!, new ReadOptions(kv.NowSeconds), ct)).Value;
             if (current is { Stream: null } && current.Version == change.Version && current.Length <= InlineLimit)
             {
                 value = current.Inline;
                 metadata = current.Metadata;
             }
         }
-        var kind = change.Kind switch
-        {
-            ChangeKind.Put => FeedEventKind.Put,
-            ChangeKind.Delete => FeedEventKind.Delete,
-            ChangeKind.Expire => FeedEventKind.Expire,
-            _ => FeedEventKind.NamespaceDropped,
-        };
-        await FeedLines.WriteAsync(response, new FeedEvent(kind, change.Version, kv.Engine.DurableHeadVersion, change.NamespaceId, change.Key,
+        await FeedLines.WriteAsync(response, FeedEvent.Change(change.Kind, change.Version, engine.DurableHeadVersion, change.NamespaceId, change.Key,
             change.Expiration, value?.ToArray(), metadata, change.AccountId), sse, ct);
     }
 

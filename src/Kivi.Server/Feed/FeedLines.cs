@@ -1,7 +1,4 @@
-using System.Buffers;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using Kivi.Caching;
+using Kivi.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,8 +7,6 @@ namespace Kivi.Server.Feed;
 /// <summary>Writes change-feed lines (NDJSON), the same from an origin and from an edge relaying to the tier below.</summary>
 internal static class FeedLines
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>The heartbeat interval a reader asked for (<c>heartbeat_ms</c>, 100 ms to 60 s), or the default.</summary>
     public static TimeSpan Heartbeat(IQueryCollection query, TimeSpan fallback) =>
         Rest.Query.Text(query, "heartbeat_ms") is { } ms ? TimeSpan.FromMilliseconds(Math.Clamp(ChangeFeedEndpoint.ParseWholeNumber(ms, "heartbeat_ms")!.Value, 100, 60_000)) : fallback;
@@ -75,59 +70,10 @@ internal static class FeedLines
         }
     }
 
-    /// <summary>
-    /// One line; as a server-sent event when <paramref name="sse"/> (<c>id</c> the version the reader has
-    /// seen everything up to, <c>event</c> the line's type, <c>data</c> the same JSON).
-    /// </summary>
+    /// <summary>Writes one line (<see cref="FeedLine"/>) and sends it.</summary>
     public static async Task WriteAsync(HttpResponse response, FeedEvent e, bool sse, CancellationToken ct)
     {
-        if (sse)
-        {
-            long id = e.Kind is FeedEventKind.Heartbeat or FeedEventKind.Reset ? e.Head : e.Version;
-            string type = e.Kind switch { FeedEventKind.Heartbeat => "heartbeat", FeedEventKind.Reset => "reset", _ => "change" };
-            response.BodyWriter.Write(System.Text.Encoding.UTF8.GetBytes($"id: {id}\nevent: {type}\ndata: "));
-        }
-        using (var w = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
-        {
-            w.WriteStartObject();
-            switch (e.Kind)
-            {
-                case FeedEventKind.Heartbeat or FeedEventKind.Reset:
-                    w.WriteString("type", e.Kind == FeedEventKind.Heartbeat ? "heartbeat" : "reset");
-                    w.WriteNumber("head", e.Head);
-                    if (e.Lineage is { } lineage)
-                    {
-                        w.WriteString("store", lineage.StoreId);
-                        lineage.WriteHistory(w);
-                    }
-                    break;
-                default:
-                    w.WriteString("type", "change");
-                    w.WriteNumber("version", e.Version);
-                    w.WriteNumber("head", e.Head);
-                    if (e.AccountId is { } account) w.WriteString("account", account);
-                    w.WriteString("namespace", e.NamespaceId);
-                    if (e.Key is { } key) w.WriteString("key", key);
-                    w.WriteString("kind", e.Kind switch
-                    {
-                        FeedEventKind.Put => "put",
-                        FeedEventKind.Delete => "delete",
-                        FeedEventKind.Expire => "expire",
-                        _ => "namespace_dropped",
-                    });
-                    if (e.Expiration is { } expiration) w.WriteNumber("expiration", expiration);
-                    if (e.Value is { } value)
-                    {
-                        w.WriteBase64String("value", value);
-                        w.WritePropertyName("metadata");
-                        if (e.Metadata is null) w.WriteNullValue();
-                        else w.WriteRawValue(e.Metadata, skipInputValidation: true);
-                    }
-                    break;
-            }
-            w.WriteEndObject();
-        }
-        response.BodyWriter.Write(sse ? "\n\n"u8 : "\n"u8);
+        FeedLine.Write(response.BodyWriter, e, sse);
         await response.BodyWriter.FlushAsync(ct);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kivi.Core;
 using Kivi.Protocol;
 using Kivi.Core.Access;
@@ -16,9 +17,9 @@ internal static class ReplicationEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet("/kivi/tokens/{hash}", FindTokenAsync).WithMetadata(new KvOperation("find token"));
-        api.MapGet("/kivi/namespaces/{namespace_id}", FindNamespaceAsync).WithMetadata(new KvOperation("find namespace"));
-        api.MapGet("/kivi/accounts/{account_id}", FindAccountAsync).WithMetadata(new KvOperation("find account"));
+        api.MapGet(ReplicationLookups.TokenRoute, FindTokenAsync).WithMetadata(new KvOperation("find token"));
+        api.MapGet(ReplicationLookups.NamespaceRoute, FindNamespaceAsync).WithMetadata(new KvOperation("find namespace"));
+        api.MapGet(ReplicationLookups.AccountRoute, FindAccountAsync).WithMetadata(new KvOperation("find account"));
     }
 
     private static void RequireReplicator(HttpContext context) => context.Require(c => c.IsRoot || c.CanReplicate(c.AccountId!));
@@ -30,49 +31,23 @@ internal static class ReplicationEndpoints
         var found = await authenticator.FindByHashAsync(Convert.FromHexString(hash), context.RequestAborted);
         if (found is null || !(found.IsRoot || context.Caller().CanSeeAccount(found.AccountId!)))
             throw new KvException(404, Protocol.KvErrorCode.TokenNotFound, "Token not found");
-        await Envelope.OkAsync(context, w =>
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("root", found.IsRoot);
-            w.WriteString("id", found.TokenId);
-            if (found.AccountId is { } account) w.WriteString("account_id", account);
-            w.WriteString("permission", TokenService.PermissionName(found.Permission));
-            if (found.Namespaces is { } namespaces)
-            {
-                w.WriteStartArray("namespaces");
-                foreach (var ns in namespaces) w.WriteStringValue(ns);
-                w.WriteEndArray();
-            }
-            w.WriteEndObject();
-        });
+        await Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, new TokenLookup(found.IsRoot, found.TokenId, found.AccountId,
+            TokenService.PermissionName(found.Permission), found.Namespaces?.ToArray()), KiviProtocolJsonContext.Default.TokenLookup));
     }
 
     private static async Task FindNamespaceAsync(HttpContext context, KvService kv, string namespace_id)
     {
         RequireReplicator(context);
-        var ns = await kv.Engine.FindNamespaceAsync(namespace_id, context.RequestAborted);
+        var ns = await kv.Reads.FindNamespaceAsync(namespace_id, context.RequestAborted);
         if (ns is null || !context.Caller().Reaches(ns)) throw KvErrors.NamespaceNotFound();
-        await Envelope.OkAsync(context, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("id", ns.Id);
-            w.WriteString("title", ns.Title);
-            w.WriteString("account_id", ns.AccountId);
-            if (ns.Jurisdiction is { } jurisdiction) w.WriteString("jurisdiction", jurisdiction);
-            w.WriteEndObject();
-        });
+        await Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, new NamespaceLookup(ns.Id, ns.Title, ns.AccountId, ns.Jurisdiction), KiviProtocolJsonContext.Default.NamespaceLookup));
     }
 
     private static async Task FindAccountAsync(HttpContext context, KvService kv, string account_id)
     {
         RequireReplicator(context);
-        if (!context.Caller().CanSeeAccount(account_id) || !await kv.Engine.AccountExistsAsync(account_id, context.RequestAborted))
+        if (!context.Caller().CanSeeAccount(account_id) || !await kv.Reads.AccountExistsAsync(account_id, context.RequestAborted))
             throw KvErrors.AccountNotFound(account_id);
-        await Envelope.OkAsync(context, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("id", account_id);
-            w.WriteEndObject();
-        });
+        await Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, new AccountLookup(account_id), KiviProtocolJsonContext.Default.AccountLookup));
     }
 }

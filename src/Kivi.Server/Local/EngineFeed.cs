@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Runtime.CompilerServices;
 using Kivi.Caching;
 using Kivi.Core.Storage;
@@ -11,7 +12,7 @@ namespace Kivi.Server.Local;
 /// twice a second, that the cache is current up to the durable head, which keeps hot entries fresh and
 /// cached misses servable. Expired rows the sweeper removes need nothing: the cache checks expiry itself.
 /// </summary>
-internal sealed class EngineFeed(IKvEngine store, TimeSpan interval) : IKvFeed
+internal sealed class EngineFeed(IKvChangeLog store, TimeSpan interval) : IKvFeed
 {
     public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, Kivi.Protocol.StoreLineage? lineage, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

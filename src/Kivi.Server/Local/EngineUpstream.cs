@@ -4,7 +4,7 @@ using Kivi.Core.Storage;
 namespace Kivi.Server.Local;
 
 /// <summary>The local store as the upstream of a single node's in-process cache.</summary>
-internal sealed class EngineUpstream(IKvEngine store, TimeProvider time, int maxEntryBytes) : IKvUpstream
+internal sealed class EngineUpstream(IKvReads store, TimeProvider time, int maxEntryBytes) : IKvUpstream
 {
     private long Now => time.GetUtcNow().ToUnixTimeSeconds();
 
@@ -12,8 +12,9 @@ internal sealed class EngineUpstream(IKvEngine store, TimeProvider time, int max
     {
         long head = store.HeadVersion; // before the read: the answer includes at least everything up to it
         if (await store.FindNamespaceAsync(key.NamespaceId, cancellationToken) is not { } ns) return UpstreamRead.Missing(head);
-        var value = await store.GetAsync(ns, key.Key, Now, cancellationToken);
-        if (value is null) return UpstreamRead.Missing(head);
+        var read = await store.GetAsync(ns, key.Key, new ReadOptions(Now), cancellationToken);
+        head = read.AsOf;
+        if (read.Value is not { } value) return UpstreamRead.Missing(head);
         if (value.Stream is not null && value.Length > maxEntryBytes)
             return new UpstreamRead { Found = true, Body = new OwnedStream(value), Length = value.Length, Metadata = value.Metadata, Expiration = value.Expiration, Version = value.Version, AsOf = head };
         await using (value)
@@ -27,7 +28,9 @@ internal sealed class EngineUpstream(IKvEngine store, TimeProvider time, int max
     {
         long head = store.HeadVersion;
         if (await store.FindNamespaceAsync(namespaceId, cancellationToken) is not { } ns) return new UpstreamList([], false, head);
-        var rows = await store.ListAsync(ns, prefix, startAfter, limit + 1, Now, cancellationToken);
+        var listed = await store.ListAsync(ns, prefix, startAfter, limit + 1, new ReadOptions(Now), cancellationToken);
+        var rows = listed.Value;
+        head = listed.AsOf;
         var keys = rows.Take(limit).Select(r => new ListedKey(r.Key, r.Metadata, r.Expiration, r.Version)).ToList();
         return new UpstreamList(keys, rows.Count > limit, head);
     }

@@ -1,3 +1,5 @@
+using Kivi.Core.Storage;
+using Kivi.Protocol;
 using Kivi.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,19 +19,19 @@ internal static class AccountEndpoints
     }
 
     /// <summary>One page of the accounts, honouring page and per_page: clients page until a page is empty.</summary>
-    private static async Task<(IReadOnlyList<string> Page, int Total, int PageNumber, int PerPage)> PageAsync(HttpContext context, KvService kv)
+    private static async Task<(IReadOnlyList<string> Page, int Total, int PageNumber, int PerPage)> PageAsync(HttpContext context, IKvCatalog catalog)
     {
         var caller = context.Caller();
-        var all = (await kv.Engine.ListAccountsAsync(context.RequestAborted)).Where(caller.CanSeeAccount).ToArray();
+        var all = (await catalog.ListAccountsAsync(context.RequestAborted)).Where(caller.CanSeeAccount).ToArray();
         int page = Query.Int(context.Request.Query, "page", 1), perPage = Query.Int(context.Request.Query, "per_page", 20);
         if (page < 1 || perPage < 1 || perPage > 1000) throw KvErrors.InvalidRequest("page must be at least 1 and per_page from 1 to 1000.");
         long skip = (long)(page - 1) * perPage;
         return (all.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), all.Length, page, perPage);
     }
 
-    private static async Task ListAccountsAsync(HttpContext context, KvService kv)
+    private static async Task ListAccountsAsync(HttpContext context, KvService kv, IKvCatalog catalog)
     {
-        var (accounts, total, page, perPage) = await PageAsync(context, kv);
+        var (accounts, total, page, perPage) = await PageAsync(context, catalog);
         await Envelope.OkArrayAsync(context, accounts, static (w, id) =>
         {
             w.WriteStartObject();
@@ -40,9 +42,9 @@ internal static class AccountEndpoints
         }, Envelope.PageInfo(page, perPage, accounts.Count, total));
     }
 
-    private static async Task ListMembershipsAsync(HttpContext context, KvService kv)
+    private static async Task ListMembershipsAsync(HttpContext context, KvService kv, IKvCatalog catalog)
     {
-        var (accounts, total, page, perPage) = await PageAsync(context, kv);
+        var (accounts, total, page, perPage) = await PageAsync(context, catalog);
         await Envelope.OkArrayAsync(context, accounts, static (w, id) =>
         {
             w.WriteStartObject();

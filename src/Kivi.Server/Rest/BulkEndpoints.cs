@@ -45,9 +45,10 @@ internal static class BulkEndpoints
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var request = await RequestBody.ReadJsonAsync(context, MaxKeyListBody, n => KvErrors.InvalidRequest($"The request body exceeds the limit of {MaxKeyListBody} bytes."), KiviProtocolJsonContext.Default.BulkGetRequest);
         var type = KvService.ParseBulkGetType(request.Type);
-        using var scope = ReadScope.Begin(context, kv, request.CacheTtlText());
-        var results = await kv.BulkGetAsync(ns, request.Keys, type, context.RequestAborted);
-        scope.WriteHeaders(context.Response);
+        var options = ReadRequest.Parse(context, kv.Limits, request.CacheTtlText());
+        var read = await kv.BulkGetAsync(ns, request.Keys, type, options, context.RequestAborted);
+        await ReadRequest.AnswerAsync(context, kv, options, read);
+        var results = read.Value;
         await Envelope.OkAsync(context, w =>
         {
             w.WriteStartObject();

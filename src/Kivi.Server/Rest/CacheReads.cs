@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using Kivi.Caching;
 using Kivi.Core.Storage;
 
@@ -28,5 +29,5 @@ internal static class CacheReads
 
     /// <summary>A cached page as the waist's rows, leaving out any key expired at <paramref name="now"/>.</summary>
     public static List<EntryInfo> ToRows(CachedList page, long now) =>
-        page.Keys.Where(k => !(k.Expiration <= now)).Select(k => new EntryInfo(k.Key, k.Metadata, k.Expiration, k.Version)).ToList();
+        page.Keys.Where(k => !Expiration.IsExpired(k.Expiration, now)).Select(k => new EntryInfo(k.Key, k.Metadata, k.Expiration, k.Version)).ToList();
 }

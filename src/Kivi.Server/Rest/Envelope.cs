@@ -1,14 +1,12 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using Kivi.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace Kivi.Server.Rest;
 
-/// <summary>Writes Cloudflare's response envelope: <c>{success, errors, messages, result, result_info}</c>.</summary>
+/// <summary>Answers with Cloudflare's response envelope (<see cref="EnvelopeJson"/>).</summary>
 internal static class Envelope
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
-
     public static Task OkAsync(HttpContext context, Action<Utf8JsonWriter> result, Action<Utf8JsonWriter>? resultInfo = null) =>
         WriteAsync(context, StatusCodes.Status200OK, success: true, errors: null, result, resultInfo);
 
@@ -44,31 +42,7 @@ internal static class Envelope
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/json";
-        using (var w = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("success", success);
-            w.WriteStartArray("errors");
-            if (errors is { } e)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("code", e.Code);
-                w.WriteString("message", e.Message);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("messages");
-            w.WriteEndArray();
-            w.WritePropertyName("result");
-            if (result is null) w.WriteNullValue();
-            else result(w);
-            if (resultInfo is not null)
-            {
-                w.WritePropertyName("result_info");
-                resultInfo(w);
-            }
-            w.WriteEndObject();
-        }
+        EnvelopeJson.Write(response.BodyWriter, success ? null : errors, result, resultInfo);
         await response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 }

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
@@ -28,11 +29,11 @@ internal static class ExportEndpoints
         api.MapGet("/kivi/snapshot", SnapshotAsync).WithMetadata(new KvOperation("snapshot store"));
 
     /// <summary>The namespace's live entries in key order, after the key <c>after</c> when given (to resume).</summary>
-    private static async Task ExportAsync(HttpContext context, KvService kv, TimeProvider time, string account_id, string namespace_id)
+    private static async Task ExportAsync(HttpContext context, KvService kv, IKvSnapshots snapshots, TimeProvider time, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         byte[]? after = Query.Text(context.Request.Query, "after") is { } key ? KeyName.ToUtf8(key, kv.Limits) : null;
-        await using var snapshot = await kv.Engine.OpenSnapshotAsync(context.RequestAborted);
+        await using var snapshot = await snapshots.OpenSnapshotAsync(context.RequestAborted);
         // The namespace may have been dropped between the check and the snapshot: then it exports nothing.
         var stored = (await snapshot.ListNamespacesAsync(account_id, context.RequestAborted)).FirstOrDefault(n => n.Id == ns.Id);
         var response = context.Response;
@@ -51,10 +52,10 @@ internal static class ExportEndpoints
     /// namespaces followed by that namespace's entries, then an end line with the counts, so a cut-off file
     /// is never mistaken for a whole one. Only the admin token may take one.
     /// </summary>
-    private static async Task SnapshotAsync(HttpContext context, KvService kv, TimeProvider time)
+    private static async Task SnapshotAsync(HttpContext context, KvService kv, IKvSnapshots snapshots, TimeProvider time)
     {
         context.Require(c => c.CanCreateAccounts);
-        await using var snapshot = await kv.Engine.OpenSnapshotAsync(context.RequestAborted);
+        await using var snapshot = await snapshots.OpenSnapshotAsync(context.RequestAborted);
         var response = context.Response;
         response.ContentType = "application/x-ndjson";
         response.Headers.CacheControl = "no-store";

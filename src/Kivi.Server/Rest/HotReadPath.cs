@@ -16,7 +16,7 @@ namespace Kivi.Server.Rest;
 /// every rule; this path only reuses those rules' answers (<see cref="Kivi.Core.Access.Caller.CanRead"/>,
 /// the key rules of <see cref="KeyName"/>, the cache's freshness) without routing or per-request scopes.
 /// </summary>
-internal sealed class HotReadPath(RequestDelegate next, IKvEngine engine, ICallerAuthenticator authenticator, KvLimits limits)
+internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter)
 {
     private const string Prefix = "/client/v4/accounts/";
     private const string Namespaces = "/storage/kv/namespaces/";
@@ -26,7 +26,7 @@ internal sealed class HotReadPath(RequestDelegate next, IKvEngine engine, ICalle
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method) || request.QueryString.HasValue || engine is not IHotReads hot
+        if (!HttpMethods.IsGet(request.Method) || request.QueryString.HasValue
             || request.Headers.ContainsKey(KiviHeaders.Namespace)) return next(context);
         // The target as sent: Kestrel's Path has dot segments resolved, which the full pipeline refuses.
         string? target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
@@ -38,6 +38,7 @@ internal sealed class HotReadPath(RequestDelegate next, IKvEngine engine, ICalle
             && Key(rawKey) is { } key
             && hot.Cache.TryGetFresh(new CacheKey(ns.Id, key), hot.DefaultCacheTtl) is { IsPresent: true } entry) // fresh implies not expired
         {
+            counter.Add();
             return WriteAsync(context.Response, entry);
         }
         return next(context);

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Globalization;
 using Kivi.Core;
 using Microsoft.AspNetCore.Http;

@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using Kivi.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

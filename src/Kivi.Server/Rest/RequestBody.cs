@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;

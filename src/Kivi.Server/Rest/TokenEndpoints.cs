@@ -1,3 +1,4 @@
+using Kivi.Protocol;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kivi.Core;

@@ -29,10 +29,10 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         string key = RawKey.FromRequest(context, ValuesMarker);
-        using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
-        var found = await kv.GetAsync(ns, key, context.RequestAborted);
-        scope.WriteHeaders(context.Response);
-        await using var value = found ?? throw KvErrors.KeyNotFound();
+        var options = ReadRequest.Parse(context, kv.Limits, Query.Text(context.Request.Query, "cache_ttl"));
+        var found = await kv.GetAsync(ns, key, options, context.RequestAborted);
+        await ReadRequest.AnswerAsync(context, kv, options, found);
+        await using var value = found.Value ?? throw KvErrors.KeyNotFound();
         var response = context.Response;
         response.ContentType = "application/octet-stream";
         response.ContentLength = value.Length;
@@ -72,10 +72,10 @@ internal static class ValueEndpoints
     private static async Task GetMetadataAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
-        using var scope = ReadScope.Begin(context, kv, Query.Text(context.Request.Query, "cache_ttl"));
-        var found = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, MetadataMarker), context.RequestAborted);
-        scope.WriteHeaders(context.Response);
-        var info = found ?? throw KvErrors.KeyNotFound();
+        var options = ReadRequest.Parse(context, kv.Limits, Query.Text(context.Request.Query, "cache_ttl"));
+        var found = await kv.GetInfoAsync(ns, RawKey.FromRequest(context, MetadataMarker), options, context.RequestAborted);
+        await ReadRequest.AnswerAsync(context, kv, options, found);
+        var info = found.Value ?? throw KvErrors.KeyNotFound();
         SetVersion(context.Response, info.Version);
         await Envelope.OkAsync(context, w =>
         {
@@ -88,9 +88,10 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         var q = context.Request.Query;
-        using var scope = ReadScope.Begin(context, kv, Query.Text(q, "cache_ttl"));
-        var page = await kv.ListKeysAsync(ns, Query.Utf8Text(context.Request, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, context.RequestAborted);
-        scope.WriteHeaders(context.Response);
+        var options = ReadRequest.Parse(context, kv.Limits, Query.Text(q, "cache_ttl"));
+        var listed = await kv.ListKeysAsync(ns, Query.Utf8Text(context.Request, "prefix"), Query.Text(q, "limit"), Query.Text(q, "cursor"), kv.Limits.MinRestListLimit, options, context.RequestAborted);
+        await ReadRequest.AnswerAsync(context, kv, options, listed);
+        var page = listed.Value;
         await Envelope.OkArrayAsync(context, page.Keys, WriteKey, w =>
         {
             w.WriteStartObject();

@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Unicode;
-using Kivi.Protocol;
 
-namespace Kivi.Core;
+namespace Kivi.Protocol;
 
 /// <summary>Key-name rules: 1 to 512 UTF-8 bytes, not "." or "..", no U+0000, well-formed UTF-8.</summary>
 public static class KeyName
@@ -53,5 +52,5 @@ public static class KeyName
         }
     }
 
-    internal static readonly UTF8Encoding Utf8Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding Utf8Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

@@ -1,9 +1,10 @@
+using Kivi.Server;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Testing;
 
 /// <summary>A real Kivi node on a loopback port with a real SQLite file, shared by the tests of one class.</summary>
 public sealed class KiviServerFixture : IAsyncLifetime
@@ -12,14 +13,26 @@ public sealed class KiviServerFixture : IAsyncLifetime
     public const string AccountId = "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0";
     private readonly string _data = Directory.CreateTempSubdirectory("kivi-http-").FullName;
     private WebApplication? _app;
+    private string[] _extraArgs = [];
+
+    /// <summary>A node started with settings of its own (<c>--min-expiration-ttl 10</c>, say), for a test to dispose.</summary>
+    public static async Task<KiviServerFixture> StartAsync(params string[] extraArgs)
+    {
+        var fixture = new KiviServerFixture { _extraArgs = extraArgs };
+        await fixture.InitializeAsync();
+        return fixture;
+    }
 
     public HttpClient Client { get; private set; } = null!;
     public Uri BaseAddress { get; private set; } = null!;
     public string DataFolder => _data;
 
+    /// <summary>The node's services, for a test that looks inside (a counter, the cache).</summary>
+    public IServiceProvider Services => _app!.Services;
+
     public async ValueTask InitializeAsync()
     {
-        _app = await KiviServer.CreateAsync(["--urls", "http://127.0.0.1:0", "--data", _data, "--admin-token", Token, "--account-id", AccountId, "--Logging:LogLevel:Default=Warning"]);
+        _app = await KiviServer.CreateAsync(["--urls", "http://127.0.0.1:0", "--data", _data, "--admin-token", Token, "--account-id", AccountId, "--Logging:LogLevel:Default=Warning", .. _extraArgs]);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
         Client = NewClient(Token);

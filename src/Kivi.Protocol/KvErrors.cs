@@ -1,7 +1,6 @@
 using System.Globalization;
-using Kivi.Protocol;
 
-namespace Kivi.Core;
+namespace Kivi.Protocol;
 
 /// <summary>Every error a client can cause, with Workers KV's status and text, made in one place.</summary>
 public static class KvErrors
@@ -48,11 +47,15 @@ public static class KvErrors
     public static KvException BulkWriteTooMany(int count, int max) => new(400, KvErrorCode.TooManyBulkItems, $"received {N(count)} key/value pairs, but max allowed per request is: {N(max)}");
     public static KvException BulkDeleteTooMany(int count, int max) => new(400, KvErrorCode.TooManyBulkItems, $"received {N(count)} keys, but max allowed per request is: {N(max)}");
     public static KvException BulkWriteTooLarge(long max) => new(413, KvErrorCode.ValueTooLarge, $"Request body exceeds the bulk write limit of {N(max)} bytes.");
-    public static KvException BulkItemInvalid(int index, string what) => new(400, KvErrorCode.InvalidRequest, $"Item {N(index)} of the bulk request is invalid: {what}");
+    public static KvException BulkItemInvalid(string what) => new(400, KvErrorCode.InvalidRequest, what);
+    /// <summary>A bulk item's problem, saying which item it is (and its key, when it has one).</summary>
+    public static KvException BulkItemAt(int index, string? key, KvException problem) => new(problem.StatusCode, problem.Code, key is null
+        ? $"Item {N(index)} of the bulk request is invalid: {problem.Message}"
+        : $"{problem.Message} (item {N(index)}, key \"{(key.Length <= 64 ? key : key[..64] + "…")}\")");
 
-    public static KvException PreconditionFailed(Storage.Precondition condition) => new(412, KvErrorCode.PreconditionFailed, condition.MustBeAbsent
+    public static KvException PreconditionFailed(bool mustBeAbsent, long? matchVersion) => new(412, KvErrorCode.PreconditionFailed, mustBeAbsent
         ? "Precondition failed: the key already exists (If-None-Match: *)."
-        : $"Precondition failed: the key is not at version {condition.MatchVersion} (If-Match); read it again for its current version.");
+        : $"Precondition failed: the key is not at version {matchVersion} (If-Match); read it again for its current version.");
     public static KvException PreconditionInvalid(string header, string raw) => new(400, KvErrorCode.InvalidRequest,
         $"Invalid {header} header \"{raw}\": use one version as sent in ETag or Kivi-Version (If-Match: \"42\"), or If-None-Match: *.");
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Testing;
 
 /// <summary>A parsed Cloudflare envelope.</summary>
 public sealed record Api(HttpStatusCode Status, bool Success, int? ErrorCode, string? ErrorMessage, JsonElement Result, JsonElement ResultInfo, string Raw)

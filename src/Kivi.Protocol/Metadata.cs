@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Kivi.Protocol;
 
-namespace Kivi.Core;
+namespace Kivi.Protocol;
 
 /// <summary>Metadata rules: any JSON value, at most 1024 bytes once serialised compactly.</summary>
 public static class Metadata

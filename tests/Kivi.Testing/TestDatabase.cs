@@ -1,12 +1,12 @@
 using Npgsql;
 
-namespace Kivi.Storage.Postgres.Tests;
+namespace Kivi.Testing;
 
 /// <summary>
 /// A fresh, empty schema on the real PostgreSQL that ./test.sh starts (its connection string in
 /// <c>KIVI_TEST_POSTGRES</c>), dropped afterwards. Without that server the tests fail; they never skip.
 /// </summary>
-internal sealed class TestDatabase : IAsyncDisposable
+public sealed class TestDatabase : IAsyncDisposable
 {
     private readonly string _schema;
 

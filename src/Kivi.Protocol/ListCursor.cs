@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 
-namespace Kivi.Core;
+namespace Kivi.Protocol;
 
 /// <summary>The opaque list cursor: the base64url of the last key returned; the next page starts after it.</summary>
 public static class ListCursor

@@ -1,7 +1,6 @@
 using System.Globalization;
-using Kivi.Protocol;
 
-namespace Kivi.Core;
+namespace Kivi.Protocol;
 
 /// <summary>Expiration arithmetic: absolute epoch seconds or a TTL, Workers KV's rules and texts.</summary>
 public static class Expiration
@@ -51,8 +50,16 @@ public static class Expiration
         return ttl;
     }
 
+    /// <summary>Checks a cacheTtl given as a duration (the SDK's); returns it.</summary>
+    public static TimeSpan CheckCacheTtl(TimeSpan ttl, KvLimits limits)
+    {
+        if (ttl < TimeSpan.FromSeconds(limits.MinCacheTtlSeconds))
+            throw KvErrors.CacheTtlInvalid(((long)ttl.TotalSeconds).ToString(CultureInfo.InvariantCulture), limits.MinCacheTtlSeconds);
+        return ttl;
+    }
+
     /// <summary>Parses a whole number, allowing a fractional ".0" part such as JavaScript numbers print.</summary>
-    internal static bool TryParseInteger(string text, out long value, out bool overflow)
+    public static bool TryParseInteger(string text, out long value, out bool overflow)
     {
         overflow = false;
         var span = text.AsSpan().Trim();
