@@ -91,12 +91,12 @@ public sealed partial class KvCache
     /// <summary>Drops everything held and starts again at <paramref name="head"/> of <paramref name="lineage"/>.</summary>
     private void Reset(long head, Kivi.Protocol.StoreLineage? lineage, string reason)
     {
+        Interlocked.Increment(ref _resets); // counted first: whoever sees an entry gone with the reset also sees the count
         _store.Clear();
         ClearLists();
         _lineage = lineage;
         Volatile.Write(ref _position, head);
         Volatile.Write(ref _caughtUpAt, 0);
-        Interlocked.Increment(ref _resets);
         ResetOccurred?.Invoke(reason);
     }
 

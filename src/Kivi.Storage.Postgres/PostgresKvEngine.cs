@@ -21,10 +21,9 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
     private readonly string _where;
     private readonly CancellationTokenSource _stopping = new();
     private Catalog _catalog = Catalog.Empty;
-    private long _head;
+    private readonly DurableHead _head = new(); // every commit is durable when it returns: the head is the durable head
     private Task? _follower;
     private Task? _writerLoop;
-    private TaskCompletionSource _durableAdvanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _poked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _notify = true;
 
@@ -49,20 +48,15 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
     public string? Warning => DurabilityWarning;
 
     /// <summary>Both heads are the same here: a PostgreSQL commit returns once its WAL is flushed.</summary>
-    public long HeadVersion => Volatile.Read(ref _head);
+    public long HeadVersion => _head.Value;
 
-    public long DurableHeadVersion => Volatile.Read(ref _head);
+    public long DurableHeadVersion => _head.Value;
 
-    public async Task WaitForDurableAsync(long version, CancellationToken cancellationToken)
+    public Task WaitForDurableAsync(long version, CancellationToken cancellationToken)
     {
-        if (DurableHeadVersion > version) return;
+        if (DurableHeadVersion > version) return Task.CompletedTask;
         Poke(); // another origin may have committed it: read the head now rather than at the next poll
-        while (true)
-        {
-            var advanced = Volatile.Read(ref _durableAdvanced).Task;
-            if (DurableHeadVersion > version) return;
-            await advanced.WaitAsync(cancellationToken);
-        }
+        return _head.WaitPastAsync(version, cancellationToken);
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -75,7 +69,7 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
             _notify = await CanNotifyAsync(connection, cancellationToken);
             await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
             var (head, catalog) = await ReadHeadAsync(connection, tx, PostgresSql.ReadHead, cancellationToken);
-            _head = head;
+            _head.Advance(head);
             _catalog = await Catalog.LoadAsync(connection, tx, catalog, cancellationToken);
             Lineage = await ReadLineageAsync(connection, tx, cancellationToken);
             await tx.CommitAsync(cancellationToken);
@@ -273,18 +267,7 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
         }
     }
 
-    private void AdvanceHead(long head)
-    {
-        long seen;
-        bool advanced = false;
-        while ((seen = Volatile.Read(ref _head)) < head)
-            if (Interlocked.CompareExchange(ref _head, head, seen) == seen)
-            {
-                advanced = true;
-                break;
-            }
-        if (advanced) Interlocked.Exchange(ref _durableAdvanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-    }
+    private void AdvanceHead(long head) => _head.Advance(head);
 
     // ---- catalog reads: the copy when it knows, the database when it does not (another origin may have just added it) ----
 

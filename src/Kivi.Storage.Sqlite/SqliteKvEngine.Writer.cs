@@ -158,7 +158,7 @@ public sealed partial class SqliteKvEngine
             }
             foreach (var committed in ready)
             {
-                if (failure is null) Volatile.Write(ref _durableHead, committed.Head);
+                if (failure is null) _durable.Advance(committed.Head);
                 foreach (var pending in committed.Writes)
                 {
                     if (failure is null) pending.Done.TrySetResult(pending.Result!);
@@ -166,7 +166,6 @@ public sealed partial class SqliteKvEngine
                 }
                 committed.Synced.TrySetResult();
             }
-            if (failure is null) SignalDurable();
         }
     }
 

@@ -24,7 +24,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     private readonly ConcurrentDictionary<string, KvToken> _tokensByHash = new(StringComparer.Ordinal);
     private readonly Channel<CommittedBatch> _synced = Channel.CreateUnbounded<CommittedBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private long _head;
-    private long _durableHead;
+    private readonly DurableHead _durable = new();
     private Microsoft.Win32.SafeHandles.SafeFileHandle? _wal;
     private Task? _writerLoop;
     private Task? _syncerLoop;
@@ -50,23 +50,9 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     public long HeadVersion => Volatile.Read(ref _head);
 
     /// <summary>The newest version known to be on disk; a change feed never publishes past it.</summary>
-    public long DurableHeadVersion => Volatile.Read(ref _durableHead);
+    public long DurableHeadVersion => _durable.Value;
 
-    // Replaced each time the durable head advances; feed readers await it instead of polling.
-    private TaskCompletionSource _durableAdvanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public async Task WaitForDurableAsync(long version, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var advanced = Volatile.Read(ref _durableAdvanced).Task;
-            if (DurableHeadVersion > version) return;
-            await advanced.WaitAsync(cancellationToken);
-        }
-    }
-
-    private void SignalDurable() =>
-        Interlocked.Exchange(ref _durableAdvanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    public Task WaitForDurableAsync(long version, CancellationToken cancellationToken) => _durable.WaitPastAsync(version, cancellationToken);
 
     public Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -94,7 +80,8 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
         Exec(_writer, _options.Durable ? "PRAGMA synchronous = NORMAL;" : "PRAGMA synchronous = OFF;");
         Exec(_writer, $"PRAGMA wal_autocheckpoint = {_options.CheckpointPages};");
         Migrate(_writer);
-        _head = _durableHead = (long)Scalar(_writer, SqliteSql.ReadHead)!;
+        _head = (long)Scalar(_writer, SqliteSql.ReadHead)!;
+        _durable.Advance(_head);
         Lineage = BeginEpoch(_writer);
         // Kept open for the engine's lifetime: SQLite's locks live on the database and -shm files, not on
         // the WAL, so this handle cannot disturb them.

@@ -52,7 +52,7 @@ public sealed class RestoredOriginTests
             await kv.PutAsync("k", "after the backup", cancellationToken: Ct);
             var oneHour = new KvReadOptions { CacheTtl = TimeSpan.FromHours(1) };
             Assert.Equal("after the backup", await kv.GetStringAsync("k", oneHour, Ct));
-            await Server.EventuallyAsync(() => Task.FromResult(kv.Cache!.IsCurrent), "the SDK's feed is current");
+            await Server.EventuallyAsync(() => Task.FromResult(kv.Cache!.IsCurrent), "the SDK's feed is current", seconds: 20); // its reconnect backs off up to 5 s
 
             await StopAsync(app);
             foreach (var file in Directory.GetFiles(data)) File.Delete(file);

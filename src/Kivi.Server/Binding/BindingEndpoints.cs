@@ -18,20 +18,36 @@ internal static class BindingEndpoints
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static async Task HandleAsync(HttpContext context, KvNamespace ns, KvService kv)
+    private static readonly KvOperation BulkGet = KvOperation.Read("bulk get"), List = KvOperation.Read("list keys"), Get = KvOperation.Read("get"),
+        Put = KvOperation.Write("put", Writes.Key), Delete = KvOperation.Write("delete", Writes.Key);
+
+    /// <summary>
+    /// What a binding request is (the protocol's whole route table), for <see cref="HandleAsync"/> and for an edge
+    /// deciding whether to forward it; null for a path or method the protocol does not have.
+    /// </summary>
+    public static KvOperation? Operation(HttpContext context)
     {
         string path = RawKey.RawPath(context);
         string method = context.Request.Method;
-        if (path == "/bulk/get" && HttpMethods.IsPost(method)) await BulkGetAsync(context, ns, kv);
-        else if (path == "/" && HttpMethods.IsGet(method)) await ListAsync(context, ns, kv);
-        else if (path.Length > 1 && path[0] == '/')
+        if (path == "/bulk/get" && HttpMethods.IsPost(method)) return BulkGet;
+        if (path == "/" && HttpMethods.IsGet(method)) return List;
+        if (path.Length <= 1 || path[0] != '/') return null;
+        return HttpMethods.IsGet(method) ? Get : HttpMethods.IsPut(method) ? Put : HttpMethods.IsDelete(method) ? Delete : null;
+    }
+
+    public static async Task HandleAsync(HttpContext context, KvNamespace ns, KvService kv)
+    {
+        var operation = Operation(context);
+        if (operation == BulkGet) await BulkGetAsync(context, ns, kv);
+        else if (operation == List) await ListAsync(context, ns, kv);
+        else if (operation is not null)
         {
-            string key = RawKey.Decode(path.AsSpan(1));
-            if (HttpMethods.IsGet(method)) await GetAsync(context, ns, kv, key);
-            else if (HttpMethods.IsPut(method)) await PutAsync(context, ns, kv, key);
-            else if (HttpMethods.IsDelete(method)) ValueEndpoints.SetVersion(context.Response, await kv.DeleteAsync(ns, key));
-            else throw new KvException(405, KvErrorCode.NoRoute, "Method Not Allowed");
+            string key = RawKey.Decode(RawKey.RawPath(context).AsSpan(1));
+            if (operation == Get) await GetAsync(context, ns, kv, key);
+            else if (operation == Put) await PutAsync(context, ns, kv, key);
+            else ValueEndpoints.SetVersion(context.Response, await kv.DeleteAsync(ns, key));
         }
+        else if (RawKey.RawPath(context) is { Length: > 1 } path && path[0] == '/') throw new KvException(405, KvErrorCode.NoRoute, "Method Not Allowed");
         else throw new KvException(404, KvErrorCode.NoRoute, "Not Found");
     }
 

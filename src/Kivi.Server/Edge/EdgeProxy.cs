@@ -26,26 +26,31 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         "Expect", // this edge already answered it by reading the body
     };
 
-    /// <summary>Whether an edge answers this /client/v4 request itself (reads and the feed) rather than forwarding it.</summary>
-    public static bool ServesLocally(HttpContext context)
+    /// <summary>
+    /// Whether an edge sends a request upstream, by the operation routing found for it (its <see cref="KvOperation"/>
+    /// metadata): what it does not declare serving, and what matched no route, the upstream answers.
+    /// </summary>
+    public static bool Forwards(HttpContext context, KvOperation? operation) => operation?.AtEdge switch
     {
-        var path = RawKey.RawPath(context).AsSpan();
-        string method = context.Request.Method;
-        if (path.Equals("/client/v4/kivi/changes", StringComparison.Ordinal)) return HttpMethods.IsGet(method);
-        if (!NamespaceTail(path, out var tail) || ReadRequest.AsksStrong(context.Request)) return false;
-        if (HttpMethods.IsGet(method))
-            return tail.Contains("/values/", StringComparison.Ordinal) || tail.Contains("/metadata/", StringComparison.Ordinal) || tail.EndsWith("/keys", StringComparison.Ordinal);
-        return HttpMethods.IsPost(method) && tail.EndsWith("/bulk/get", StringComparison.Ordinal);
+        AtEdge.Serve => false,
+        AtEdge.ServeUnlessStrong => ReadRequest.AsksStrong(context.Request),
+        _ => true,
+    };
+
+    /// <summary>The forwarding step of the REST API, after routing: forwards what <see cref="Forwards"/> says, else goes on.</summary>
+    public Task ForwardOrServeAsync(HttpContext context, RequestDelegate next)
+    {
+        var operation = context.GetEndpoint()?.Metadata.GetMetadata<KvOperation>();
+        return Forwards(context, operation) ? ForwardAsync(context, operation, binding: false) : next(context);
     }
 
-    public Task ForwardRestAsync(HttpContext context) => ForwardAsync(context, binding: false);
+    /// <summary>Forwards a binding-protocol request (its operation from <see cref="Binding.BindingEndpoints.Operation"/>).</summary>
+    public Task ForwardBindingAsync(HttpContext context, KvOperation? operation) => ForwardAsync(context, operation, binding: true);
 
-    public Task ForwardBindingAsync(HttpContext context) => ForwardAsync(context, binding: true);
-
-    private async Task ForwardAsync(HttpContext context, bool binding)
+    private async Task ForwardAsync(HttpContext context, KvOperation? operation, bool binding)
     {
         var request = context.Request;
-        var written = WrittenKeys(context, binding);
+        var written = WrittenKeys(context, operation, binding);
         byte[]? body = null;
         if (written is { FromBody: true })
         {
@@ -94,26 +99,17 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
     /// <summary>What a forwarded request writes, if anything: a namespace, and keys from the path or the body.</summary>
     private sealed record Written(string NamespaceId, string? Key, bool FromBody, bool DropsNamespace);
 
-    private static Written? WrittenKeys(HttpContext context, bool binding)
+    private static Written? WrittenKeys(HttpContext context, KvOperation? operation, bool binding)
     {
-        string method = context.Request.Method;
-        if (binding)
+        if (operation is not { Writes: not Writes.Nothing and var writes }) return null;
+        string? ns = binding ? context.Request.Headers[KiviHeaders.Namespace].ToString() : context.Request.RouteValues["namespace_id"] as string;
+        if (string.IsNullOrEmpty(ns)) return null;
+        return writes switch
         {
-            var raw = RawKey.RawPath(context);
-            if (!(HttpMethods.IsPut(method) || HttpMethods.IsDelete(method)) || raw.Length < 2) return null;
-            return new Written(context.Request.Headers[KiviHeaders.Namespace].ToString(), TryDecode(raw.AsSpan(1)), false, false);
-        }
-        var path = RawKey.RawPath(context).AsSpan();
-        if (!NamespaceTail(path, out var tail)) return null;
-        int slash = tail.IndexOf('/');
-        string ns = (slash < 0 ? tail : tail[..slash]).ToString();
-        var rest = slash < 0 ? ReadOnlySpan<char>.Empty : tail[slash..];
-        if (rest.IsEmpty) return HttpMethods.IsDelete(method) ? new Written(ns, null, false, true) : null;
-        if (rest.StartsWith("/values/", StringComparison.Ordinal) && (HttpMethods.IsPut(method) || HttpMethods.IsDelete(method)))
-            return new Written(ns, TryDecode(rest["/values/".Length..]), false, false);
-        if ((rest.SequenceEqual("/bulk") && (HttpMethods.IsPut(method) || HttpMethods.IsDelete(method))) || (rest.SequenceEqual("/bulk/delete") && HttpMethods.IsPost(method)))
-            return new Written(ns, null, true, false);
-        return null;
+            Writes.Key => new Written(ns, binding ? TryDecode(RawKey.RawPath(context).AsSpan(1)) : TryKey(context), false, false),
+            Writes.BodyKeys => new Written(ns, null, true, false),
+            _ => new Written(ns, null, false, true),
+        };
     }
 
     private void ObserveWrite(Written w, byte[]? body, HttpResponseMessage upstream)
@@ -154,15 +150,17 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         return keys;
     }
 
-    /// <summary>The part after ".../storage/kv/namespaces/" of a namespace route, if the path is one.</summary>
-    private static bool NamespaceTail(ReadOnlySpan<char> path, out ReadOnlySpan<char> tail)
+    /// <summary>The key of a REST value route, decoded exactly as its endpoint does; null when the upstream would refuse it.</summary>
+    private static string? TryKey(HttpContext context)
     {
-        const string Accounts = "/client/v4/accounts/", Namespaces = "/storage/kv/namespaces/";
-        tail = default;
-        int at = path.IndexOf(Namespaces, StringComparison.Ordinal);
-        if (!path.StartsWith(Accounts, StringComparison.Ordinal) || at < 0) return false;
-        tail = path[(at + Namespaces.Length)..];
-        return !tail.IsEmpty;
+        try
+        {
+            return RawKey.FromRequest(context, ValueEndpoints.ValuesMarker);
+        }
+        catch (KvException)
+        {
+            return null;
+        }
     }
 
     private static string? TryDecode(ReadOnlySpan<char> encoded)

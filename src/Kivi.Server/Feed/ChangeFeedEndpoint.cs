@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Kivi.Protocol;
 using System.Buffers;
 using System.Globalization;
@@ -32,14 +33,14 @@ internal static class ChangeFeedEndpoint
     public static void MapWatch(RouteGroupBuilder namespaces) =>
         namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(new KvOperation("watch"));
 
-    private static Task StreamAsync(HttpContext context, KvService kv, IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
+    private static Task StreamAsync(HttpContext context, KvService kv, [FromServices] IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
     {
         var caller = context.Caller();
         if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
         return RunAsync(context, kv, engine, options.Value, lifetime, change => caller.Reaches(change.AccountId, change.NamespaceId), namespaceId: null);
     }
 
-    private static async Task WatchAsync(HttpContext context, KvService kv, IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
+    private static async Task WatchAsync(HttpContext context, KvService kv, [FromServices] IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
         string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.Text.Json;
 using Kivi.Core;
 using Kivi.Protocol;
@@ -24,7 +25,7 @@ internal static class ReplicationEndpoints
 
     private static void RequireReplicator(HttpContext context) => context.Require(c => c.IsRoot || c.CanReplicate(c.AccountId!));
 
-    private static async Task FindTokenAsync(HttpContext context, TokenAuthenticator authenticator, string hash)
+    private static async Task FindTokenAsync(HttpContext context, [FromServices] TokenAuthenticator authenticator, string hash)
     {
         RequireReplicator(context);
         if (hash.Length != 64 || !hash.All(char.IsAsciiHexDigit)) throw KvErrors.InvalidRequest("The token hash must be 64 hexadecimal digits (SHA-256 of the token's value).");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Kivi.Core.Storage;
 using Kivi.Protocol;
 using Kivi.Core;
@@ -29,7 +30,7 @@ internal static class AccountEndpoints
         return (all.Skip((int)Math.Min(skip, int.MaxValue)).Take(perPage).ToArray(), all.Length, page, perPage);
     }
 
-    private static async Task ListAccountsAsync(HttpContext context, KvService kv, IKvCatalog catalog)
+    private static async Task ListAccountsAsync(HttpContext context, KvService kv, [FromServices] IKvCatalog catalog)
     {
         var (accounts, total, page, perPage) = await PageAsync(context, catalog);
         await Envelope.OkArrayAsync(context, accounts, static (w, id) =>
@@ -42,7 +43,7 @@ internal static class AccountEndpoints
         }, Envelope.PageInfo(page, perPage, accounts.Count, total));
     }
 
-    private static async Task ListMembershipsAsync(HttpContext context, KvService kv, IKvCatalog catalog)
+    private static async Task ListMembershipsAsync(HttpContext context, KvService kv, [FromServices] IKvCatalog catalog)
     {
         var (accounts, total, page, perPage) = await PageAsync(context, catalog);
         await Envelope.OkArrayAsync(context, accounts, static (w, id) =>
@@ -62,7 +63,7 @@ internal static class AccountEndpoints
     }
 
     /// <summary>Several accounts can live in one store; only the admin token creates them.</summary>
-    private static async Task CreateAccountAsync(HttpContext context, Kivi.Core.Access.TokenService tokens)
+    private static async Task CreateAccountAsync(HttpContext context, [FromServices] Kivi.Core.Access.TokenService tokens)
     {
         context.Require(c => c.CanCreateAccounts);
         var body = await RequestBody.ReadJsonAsync(context, 16 * 1024, _ => KvErrors.InvalidRequest("The request body exceeds 16384 bytes."), TokenJsonContext.Default.AccountRequest);

@@ -15,10 +15,10 @@ internal static class BulkEndpoints
 
     public static void Map(RouteGroupBuilder namespaces)
     {
-        namespaces.MapPut("/{namespace_id}/bulk", PutAsync).WithMetadata(new KvOperation("bulk put"));
-        namespaces.MapDelete("/{namespace_id}/bulk", DeleteAsync).WithMetadata(new KvOperation("bulk delete"));
-        namespaces.MapPost("/{namespace_id}/bulk/delete", DeleteAsync).WithMetadata(new KvOperation("bulk delete"));
-        namespaces.MapPost("/{namespace_id}/bulk/get", GetAsync).WithMetadata(new KvOperation("bulk get"));
+        namespaces.MapPut("/{namespace_id}/bulk", PutAsync).WithMetadata(KvOperation.Write("bulk put", Writes.BodyKeys));
+        namespaces.MapDelete("/{namespace_id}/bulk", DeleteAsync).WithMetadata(KvOperation.Write("bulk delete", Writes.BodyKeys));
+        namespaces.MapPost("/{namespace_id}/bulk/delete", DeleteAsync).WithMetadata(KvOperation.Write("bulk delete", Writes.BodyKeys));
+        namespaces.MapPost("/{namespace_id}/bulk/get", GetAsync).WithMetadata(KvOperation.Read("bulk get"));
     }
 
     private static async Task PutAsync(HttpContext context, KvService kv, string account_id, string namespace_id)

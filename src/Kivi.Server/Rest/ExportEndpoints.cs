@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Kivi.Protocol;
 using System.Buffers;
 using System.Text;
@@ -29,7 +30,7 @@ internal static class ExportEndpoints
         api.MapGet("/kivi/snapshot", SnapshotAsync).WithMetadata(new KvOperation("snapshot store"));
 
     /// <summary>The namespace's live entries in key order, after the key <c>after</c> when given (to resume).</summary>
-    private static async Task ExportAsync(HttpContext context, KvService kv, IKvSnapshots snapshots, TimeProvider time, string account_id, string namespace_id)
+    private static async Task ExportAsync(HttpContext context, KvService kv, [FromServices] IKvSnapshots snapshots, TimeProvider time, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         byte[]? after = Query.Text(context.Request.Query, "after") is { } key ? KeyName.ToUtf8(key, kv.Limits) : null;
@@ -52,7 +53,7 @@ internal static class ExportEndpoints
     /// namespaces followed by that namespace's entries, then an end line with the counts, so a cut-off file
     /// is never mistaken for a whole one. Only the admin token may take one.
     /// </summary>
-    private static async Task SnapshotAsync(HttpContext context, KvService kv, IKvSnapshots snapshots, TimeProvider time)
+    private static async Task SnapshotAsync(HttpContext context, KvService kv, [FromServices] IKvSnapshots snapshots, TimeProvider time)
     {
         context.Require(c => c.CanCreateAccounts);
         await using var snapshot = await snapshots.OpenSnapshotAsync(context.RequestAborted);

@@ -5,6 +5,7 @@ using Kivi.Core.Storage;
 using Kivi.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Net.Http.Headers;
 
 namespace Kivi.Server.Rest;
@@ -18,9 +19,8 @@ namespace Kivi.Server.Rest;
 /// </summary>
 internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter)
 {
-    private const string Prefix = "/client/v4/accounts/";
-    private const string Namespaces = "/storage/kv/namespaces/";
-    private const string Values = "/values/";
+    /// <summary>The route the value endpoint is mapped with (account, namespace, key), matched as sent.</summary>
+    private static readonly RawRouteMatcher Route = new(RoutePatternFactory.Parse(KiviApi.Root + KiviApi.Namespaces + ValueEndpoints.ValueRoute));
     private static readonly string[] OctetStream = ["application/octet-stream"];
 
     public Task InvokeAsync(HttpContext context)
@@ -56,22 +56,15 @@ internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAu
         return response.BodyWriter.WriteAsync(entry.Value).AsTask();
     }
 
-    /// <summary>Splits <c>/client/v4/accounts/{a}/storage/kv/namespaces/{ns}/values/{key}</c>; the key stays as sent.</summary>
-    private static bool Match(string? path, out ReadOnlySpan<char> account, out ReadOnlySpan<char> namespaceId, out ReadOnlySpan<char> rawKey)
+    /// <summary>The account, namespace and key (as sent) of a GET of the value route.</summary>
+    private static bool Match(string path, out ReadOnlySpan<char> account, out ReadOnlySpan<char> namespaceId, out ReadOnlySpan<char> rawKey)
     {
-        account = namespaceId = default;
-        rawKey = default;
-        if (path is null || !path.StartsWith(Prefix, StringComparison.Ordinal)) return false;
-        var rest = path.AsSpan(Prefix.Length);
-        int ns = rest.IndexOf(Namespaces, StringComparison.Ordinal);
-        if (ns <= 0) return false;
-        var tail = rest[(ns + Namespaces.Length)..];
-        int values = tail.IndexOf(Values, StringComparison.Ordinal);
-        if (values <= 0) return false;
-        account = rest[..ns];
-        namespaceId = tail[..values];
-        rawKey = tail[(values + Values.Length)..];
-        return true;
+        Span<Range> values = stackalloc Range[3];
+        bool matched = Route.TryMatch(path, values);
+        account = matched ? path.AsSpan(values[0]) : default;
+        namespaceId = matched ? path.AsSpan(values[1]) : default;
+        rawKey = matched ? path.AsSpan(values[2]) : default;
+        return matched;
     }
 
     /// <summary>The key's bytes, decoded and checked exactly as the full pipeline does; null when it would refuse it.</summary>

@@ -19,7 +19,7 @@ internal static class NamespaceEndpoints
         namespaces.MapPost("", CreateAsync).WithMetadata(new KvOperation("create namespace"));
         namespaces.MapGet("/{namespace_id}", GetAsync).WithMetadata(new KvOperation("get namespace"));
         namespaces.MapPut("/{namespace_id}", RenameAsync).WithMetadata(new KvOperation("rename namespace"));
-        namespaces.MapDelete("/{namespace_id}", DeleteAsync).WithMetadata(new KvOperation("delete namespace"));
+        namespaces.MapDelete("/{namespace_id}", DeleteAsync).WithMetadata(KvOperation.Write("delete namespace", Writes.Namespace));
     }
 
     /// <summary>

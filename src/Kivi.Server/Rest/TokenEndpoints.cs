@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Kivi.Protocol;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -35,7 +36,7 @@ internal static class TokenEndpoints
     }
 
     /// <summary>An existing token this caller may see, roll or revoke: one no broader than itself.</summary>
-    private static async Task<KvToken> ResolveAsync(HttpContext context, KvService kv, TokenService tokens, string accountId, string tokenId)
+    private static async Task<KvToken> ResolveAsync(HttpContext context, KvService kv, [FromServices] TokenService tokens, string accountId, string tokenId)
     {
         await AuthorizeAsync(context, kv, accountId);
         var token = await tokens.GetAsync(accountId, tokenId, context.RequestAborted);
@@ -43,7 +44,7 @@ internal static class TokenEndpoints
         return token;
     }
 
-    private static async Task CreateAsync(HttpContext context, KvService kv, TokenService tokens, string account_id)
+    private static async Task CreateAsync(HttpContext context, KvService kv, [FromServices] TokenService tokens, string account_id)
     {
         await AuthorizeAsync(context, kv, account_id);
         var body = await RequestBody.ReadJsonAsync(context, MaxBody, _ => KvErrors.InvalidRequest($"The request body exceeds {MaxBody} bytes."), TokenJsonContext.Default.TokenRequest);
@@ -53,7 +54,7 @@ internal static class TokenEndpoints
         await Envelope.OkAsync(context, w => Write(w, issued.Token, issued.Value));
     }
 
-    private static async Task ListAsync(HttpContext context, KvService kv, TokenService tokens, string account_id)
+    private static async Task ListAsync(HttpContext context, KvService kv, [FromServices] TokenService tokens, string account_id)
     {
         await AuthorizeAsync(context, kv, account_id);
         var caller = context.Caller();
@@ -61,21 +62,21 @@ internal static class TokenEndpoints
         await Envelope.OkArrayAsync(context, all, (w, t) => Write(w, t, null), Envelope.PageInfo(1, Math.Max(all.Length, 1), all.Length, all.Length));
     }
 
-    private static async Task GetAsync(HttpContext context, KvService kv, TokenService tokens, string account_id, string token_id)
+    private static async Task GetAsync(HttpContext context, KvService kv, [FromServices] TokenService tokens, string account_id, string token_id)
     {
         var token = await ResolveAsync(context, kv, tokens, account_id, token_id);
         await Envelope.OkAsync(context, w => Write(w, token, null));
     }
 
     /// <summary>Cloudflare's roll answers with the new value as the result.</summary>
-    private static async Task RollAsync(HttpContext context, KvService kv, TokenService tokens, string account_id, string token_id)
+    private static async Task RollAsync(HttpContext context, KvService kv, [FromServices] TokenService tokens, string account_id, string token_id)
     {
         await ResolveAsync(context, kv, tokens, account_id, token_id);
         var issued = await tokens.RollAsync(account_id, token_id);
         await Envelope.OkAsync(context, w => w.WriteStringValue(issued.Value));
     }
 
-    private static async Task RevokeAsync(HttpContext context, KvService kv, TokenService tokens, string account_id, string token_id)
+    private static async Task RevokeAsync(HttpContext context, KvService kv, [FromServices] TokenService tokens, string account_id, string token_id)
     {
         await ResolveAsync(context, kv, tokens, account_id, token_id);
         await tokens.RevokeAsync(account_id, token_id);

@@ -13,16 +13,19 @@ namespace Kivi.Server.Rest;
 /// <summary>Values, metadata and the keys list of one namespace.</summary>
 internal static class ValueEndpoints
 {
-    private const string ValuesMarker = "/values/";
+    /// <summary>A value's route, under the namespaces group: the hot read path matches requests by it too.</summary>
+    public const string ValueRoute = "/{namespace_id}/values/{**key}";
+
+    public const string ValuesMarker = "/values/";
     private const string MetadataMarker = "/metadata/";
 
     public static void Map(RouteGroupBuilder namespaces)
     {
-        namespaces.MapGet("/{namespace_id}/values/{**key}", GetAsync).WithMetadata(new KvOperation("get"));
-        namespaces.MapPut("/{namespace_id}/values/{**key}", PutAsync).WithMetadata(new KvOperation("put"));
-        namespaces.MapDelete("/{namespace_id}/values/{**key}", DeleteAsync).WithMetadata(new KvOperation("delete"));
-        namespaces.MapGet("/{namespace_id}/metadata/{**key}", GetMetadataAsync).WithMetadata(new KvOperation("get metadata"));
-        namespaces.MapGet("/{namespace_id}/keys", ListKeysAsync).WithMetadata(new KvOperation("list keys"));
+        namespaces.MapGet(ValueRoute, GetAsync).WithMetadata(KvOperation.Read("get"));
+        namespaces.MapPut(ValueRoute, PutAsync).WithMetadata(KvOperation.Write("put", Writes.Key));
+        namespaces.MapDelete(ValueRoute, DeleteAsync).WithMetadata(KvOperation.Write("delete", Writes.Key));
+        namespaces.MapGet("/{namespace_id}/metadata/{**key}", GetMetadataAsync).WithMetadata(KvOperation.Read("get metadata"));
+        namespaces.MapGet("/{namespace_id}/keys", ListKeysAsync).WithMetadata(KvOperation.Read("list keys"));
     }
 
     private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)

@@ -1,0 +1,67 @@
+using Kivi.Protocol;
+using Kivi.Server.Edge;
+using Kivi.Server.Rest;
+using Kivi.Server.Roles;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kivi.Server;
+
+/// <summary>
+/// The HTTP pipeline and the route table, the same for every role. Each endpoint is mapped once, with a
+/// <see cref="KvOperation"/> saying what an edge does with it; on an edge, one step after routing acts on it
+/// (<see cref="EdgeProxy.ForwardOrServeAsync"/>). Only the change feed differs by role (<see cref="IRoleModule.MapFeed"/>).
+/// </summary>
+internal static class KiviApi
+{
+    public const string Root = "/client/v4";
+    public const string Namespaces = "/accounts/{account_id}/storage/kv/namespaces";
+
+    public static void Map(WebApplication app, IRoleModule role)
+    {
+        var tokens = app.Services.GetRequiredService<ICallerAuthenticator>();
+        var edge = app.Services.GetService<EdgeProxy>();
+        app.UseMiddleware<RequestLimits>();
+        if (app.Services.GetService<IHotReads>() is not null) app.UseMiddleware<HotReadPath>(); // before routing: a hot read never pays for it
+        app.UseRouting();
+        app.MapGet("/healthz", () => Results.Text("ok"));
+
+        // workerd's external KV service: every request names its namespace in an injected header.
+        var binding = ActivatorUtilities.CreateInstance<Binding.BindingHandler>(app.Services, tokens);
+        app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace), branch => branch.Run(c =>
+            edge is not null && Binding.BindingEndpoints.Operation(c) is var operation && EdgeProxy.Forwards(c, operation)
+                ? edge.ForwardBindingAsync(c, operation)
+                : binding.InvokeAsync(c)));
+
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(Root), api =>
+        {
+            api.UseMiddleware<ErrorMiddleware>();
+            api.UseMiddleware<DotSegmentGuard>();
+            if (edge is not null) api.Use(edge.ForwardOrServeAsync);
+            api.UseMiddleware<AuthMiddleware>(tokens);
+            api.UseStatusCodePages(async status =>
+            {
+                var response = status.HttpContext.Response;
+                if (response.HasStarted || response.ContentLength is > 0 || response.ContentType is not null) return;
+                int code = response.StatusCode;
+                await Envelope.ErrorAsync(status.HttpContext, code, KvErrorCode.NoRoute,
+                    code == StatusCodes.Status405MethodNotAllowed ? "Method not allowed for this route" : "No route for the URI");
+            });
+        });
+
+        var root = app.MapGroup(Root);
+        var namespaces = root.MapGroup(Namespaces);
+        AccountEndpoints.Map(root);
+        TokenEndpoints.Map(root);
+        LimitsEndpoint.Map(root);
+        Feed.ReplicationEndpoints.Map(root);
+        ExportEndpoints.MapSnapshot(root);
+        NamespaceEndpoints.Map(namespaces);
+        ValueEndpoints.Map(namespaces);
+        BulkEndpoints.Map(namespaces);
+        Feed.ChangeFeedEndpoint.MapWatch(namespaces);
+        ExportEndpoints.MapExport(namespaces);
+        role.MapFeed(root, namespaces);
+    }
+}
