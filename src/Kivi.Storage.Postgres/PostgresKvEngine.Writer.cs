@@ -8,29 +8,15 @@ namespace Kivi.Storage.Postgres;
 
 public sealed partial class PostgresKvEngine
 {
-    private sealed record PurgeExpired(long Now, int MaxRows) : WriteCommand;
-    private sealed record TrimChanges(long UpToVersion) : WriteCommand;
-
-    private sealed class PendingWrite(WriteCommand command, long bytes)
-    {
-        public WriteCommand Command { get; } = command;
-        public long Bytes { get; } = bytes;
-        public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public WriteResult? Result { get; set; }
-    }
-
     /// <summary>The COMMIT itself failed on a broken connection: the transaction may or may not have committed.</summary>
     private sealed class CommitOutcomeUnknownException(Exception inner) : Exception(inner.Message, inner);
 
-    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly WriteQueue _queue = new();
     private NpgsqlConnection? _writer;
 
     public async Task<WriteResult> WriteAsync(WriteCommand command)
     {
-        var pending = new PendingWrite(command, command is PutEntries p ? p.Entries.Sum(e => e.Value.Length) : 0);
-        await _queue.Writer.WriteAsync(pending);
-        return await pending.Done.Task;
+        return await _queue.SubmitAsync(command);
     }
 
     public async Task<int> PurgeExpiredAsync(long now, int maxRows, CancellationToken cancellationToken) =>
@@ -42,16 +28,11 @@ public sealed partial class PostgresKvEngine
     /// <summary>Group commit: whatever queued while the last transaction committed goes into the next one.</summary>
     private async Task RunWriterAsync()
     {
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync())
+        while (await _queue.WaitToReadAsync())
         {
             var batch = new List<PendingWrite>(64);
             long bytes = 0;
-            while (batch.Count < _options.MaxBatchWrites && bytes < _options.MaxBatchBytes && reader.TryRead(out var next))
-            {
-                batch.Add(next);
-                bytes += next.Bytes;
-            }
+            while (_queue.TryTake(batch, ref bytes, _options.MaxBatchWrites, _options.MaxBatchBytes, out _)) { }
             await CommitAsync(batch);
         }
         await DropAsync(_writer);
@@ -134,7 +115,7 @@ public sealed partial class PostgresKvEngine
             Publish(known); // already committed by another origin; read under the lock, so exact
         }
         var state = new BatchState(connection, tx, head, catalogVersion, known);
-        foreach (var pending in batch) pending.Result = await state.ApplyAsync(pending.Command);
+        foreach (var pending in batch) pending.Result = await pending.Command.Accept(state);
         await state.FinishAsync(_notify);
         if (_options.BeforeCommit is { } hook) await hook();
         try
@@ -159,7 +140,7 @@ public sealed partial class PostgresKvEngine
     }
 
     /// <summary>One write transaction: applies commands in order, deferring puts and log rows to as few statements as it can.</summary>
-    private sealed class BatchState(NpgsqlConnection connection, NpgsqlTransaction tx, long head, long catalogVersion, Catalog known)
+    private sealed class BatchState(NpgsqlConnection connection, NpgsqlTransaction tx, long head, long catalogVersion, Catalog known) : IWriteCommandVisitor<Task<WriteResult>>
     {
         private readonly long _startHead = head;
         private readonly long _startCatalog = catalogVersion;
@@ -196,21 +177,17 @@ public sealed partial class PostgresKvEngine
             return _changed ??= known.Clone(known.Version);
         }
 
-        public Task<WriteResult> ApplyAsync(WriteCommand command) => command switch
-        {
-            PutEntries c => PutAsync(c),
-            DeleteEntries c => DeleteAsync(c),
-            CreateNamespace c => CreateNamespaceAsync(c),
-            RenameNamespace c => RenameNamespaceAsync(c),
-            DeleteNamespace c => DeleteNamespaceAsync(c),
-            EnsureAccount c => EnsureAccountAsync(c),
-            CreateToken c => CreateTokenAsync(c),
-            RollToken c => RollTokenAsync(c),
-            RevokeToken c => RevokeTokenAsync(c),
-            PurgeExpired c => PurgeAsync(c),
-            TrimChanges c => TrimAsync(c),
-            _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown write command."),
-        };
+        public Task<WriteResult> Visit(PutEntries c) => PutAsync(c);
+        public Task<WriteResult> Visit(DeleteEntries c) => DeleteAsync(c);
+        public Task<WriteResult> Visit(CreateNamespace c) => CreateNamespaceAsync(c);
+        public Task<WriteResult> Visit(RenameNamespace c) => RenameNamespaceAsync(c);
+        public Task<WriteResult> Visit(DeleteNamespace c) => DeleteNamespaceAsync(c);
+        public Task<WriteResult> Visit(EnsureAccount c) => EnsureAccountAsync(c);
+        public Task<WriteResult> Visit(CreateToken c) => CreateTokenAsync(c);
+        public Task<WriteResult> Visit(RollToken c) => RollTokenAsync(c);
+        public Task<WriteResult> Visit(RevokeToken c) => RevokeTokenAsync(c);
+        public Task<WriteResult> Visit(PurgeExpired c) => PurgeAsync(c);
+        public Task<WriteResult> Visit(TrimChanges c) => TrimAsync(c);
 
         private WriteResult Failed(WriteStatus status) => WriteResult.Failed(status, Head);
 
@@ -268,9 +245,9 @@ public sealed partial class PostgresKvEngine
         private async Task<WriteResult> CreateNamespaceAsync(CreateNamespace c)
         {
             var view = View;
-            if (view.Namespaces.Values.Count(n => n.AccountId == c.AccountId) >= c.MaxPerAccount) return Failed(WriteStatus.NamespaceLimitReached);
-            if (view.Namespaces.Values.Any(n => n.AccountId == c.AccountId && n.Title == c.Title && n.Id != c.NamespaceId)) return Failed(WriteStatus.TitleExists);
-            if (view.Namespaces.ContainsKey(c.NamespaceId)) return Failed(WriteStatus.NamespaceIdExists);
+            var status = CatalogRules.Create(view.Namespaces.Values.Count(n => n.AccountId == c.AccountId), c.MaxPerAccount,
+                CatalogRules.TitleTaken(view.Namespaces.Values, c.AccountId, c.Title, c.NamespaceId), view.Namespaces.ContainsKey(c.NamespaceId));
+            if (status != WriteStatus.Ok) return Failed(status);
             var catalog = Change();
             var ns = new KvNamespace(CatalogVersion, c.NamespaceId, c.AccountId, c.Title, c.Jurisdiction); // catalog numbers are never reused: nor are handles
             await ExecAsync(PostgresSql.InsertNamespace, ns.Handle, ns.Id, ns.AccountId, ns.Title, (object?)ns.Jurisdiction ?? DBNull.Value);
@@ -280,9 +257,10 @@ public sealed partial class PostgresKvEngine
 
         private async Task<WriteResult> RenameNamespaceAsync(RenameNamespace c)
         {
-            if (!View.Namespaces.TryGetValue(c.NamespaceId, out var ns) || ns.AccountId != c.AccountId) return Failed(WriteStatus.NamespaceNotFound);
-            if (View.Namespaces.Values.Any(n => n.AccountId == c.AccountId && n.Title == c.Title && n.Id != c.NamespaceId)) return Failed(WriteStatus.TitleExists);
-            await ExecAsync(PostgresSql.RenameNamespace, c.Title, ns.Handle);
+            bool found = View.Namespaces.TryGetValue(c.NamespaceId, out var ns) && ns.AccountId == c.AccountId;
+            var status = CatalogRules.Rename(found, CatalogRules.TitleTaken(View.Namespaces.Values, c.AccountId, c.Title, c.NamespaceId));
+            if (status != WriteStatus.Ok) return Failed(status);
+            await ExecAsync(PostgresSql.RenameNamespace, c.Title, ns!.Handle);
             var renamed = ns with { Title = c.Title };
             Change().Add(renamed);
             return new WriteResult(WriteStatus.Ok, 1, Head, renamed);
@@ -290,9 +268,10 @@ public sealed partial class PostgresKvEngine
 
         private async Task<WriteResult> DeleteNamespaceAsync(DeleteNamespace c)
         {
-            if (!View.Namespaces.TryGetValue(c.NamespaceId, out var ns) || ns.AccountId != c.AccountId) return Failed(WriteStatus.NamespaceNotFound);
+            bool found = View.Namespaces.TryGetValue(c.NamespaceId, out var ns) && ns.AccountId == c.AccountId;
+            if (CatalogRules.Drop(found) is var status && status != WriteStatus.Ok) return Failed(status);
             await FlushPutsAsync();
-            int removed = await ExecAsync(PostgresSql.DeleteNamespaceEntries, ns.Handle);
+            int removed = await ExecAsync(PostgresSql.DeleteNamespaceEntries, ns!.Handle);
             await ExecAsync(PostgresSql.DeleteNamespace, ns.Handle);
             Change().Remove(ns);
             Log(++Head, c.AccountId, c.NamespaceId, null, ChangeKind.NamespaceDropped, null);
@@ -317,9 +296,10 @@ public sealed partial class PostgresKvEngine
 
         private async Task<WriteResult> RollTokenAsync(RollToken c)
         {
-            if (View.FindToken(c.AccountId, c.TokenId) is not { } old) return Failed(WriteStatus.TokenNotFound);
+            var old = View.FindToken(c.AccountId, c.TokenId);
+            if (CatalogRules.ChangeToken(old is not null) is var status && status != WriteStatus.Ok) return Failed(status);
             await ExecAsync(PostgresSql.UpdateTokenHash, c.Hash, c.TokenId, c.AccountId);
-            var rolled = old with { Hash = c.Hash };
+            var rolled = old! with { Hash = c.Hash };
             var catalog = Change();
             catalog.TokensByHash.Remove(Convert.ToHexString(old.Hash));
             catalog.TokensByHash[Convert.ToHexString(rolled.Hash)] = rolled;
@@ -328,9 +308,10 @@ public sealed partial class PostgresKvEngine
 
         private async Task<WriteResult> RevokeTokenAsync(RevokeToken c)
         {
-            if (View.FindToken(c.AccountId, c.TokenId) is not { } old) return Failed(WriteStatus.TokenNotFound);
+            var old = View.FindToken(c.AccountId, c.TokenId);
+            if (CatalogRules.ChangeToken(old is not null) is var status && status != WriteStatus.Ok) return Failed(status);
             await ExecAsync(PostgresSql.DeleteToken, c.TokenId, c.AccountId);
-            Change().TokensByHash.Remove(Convert.ToHexString(old.Hash));
+            Change().TokensByHash.Remove(Convert.ToHexString(old!.Hash));
             return new WriteResult(WriteStatus.Ok, 1, Head, Token: old);
         }
 

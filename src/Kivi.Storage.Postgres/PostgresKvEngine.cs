@@ -331,12 +331,7 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
             await using var r = await cmd.ExecuteReaderAsync(ct);
             var all = new List<KvNamespace>();
             while (await r.ReadAsync(ct)) all.Add(Catalog.ReadNamespace(r));
-            // Sorted here, by ordinal comparison, exactly as the SQLite engine does: no dependence on the database's collation.
-            Func<KvNamespace, string> by = order == NamespaceOrder.Title ? n => n.Title : n => n.Id;
-            var sorted = descending
-                ? all.OrderByDescending(by, StringComparer.Ordinal).ThenByDescending(n => n.Id, StringComparer.Ordinal)
-                : all.OrderBy(by, StringComparer.Ordinal).ThenBy(n => n.Id, StringComparer.Ordinal);
-            return new NamespacePage(sorted.Skip(skip).Take(take).ToArray(), all.Count);
+            return CatalogRules.Page(all, order, descending, skip, take); // sorted here, not by the database's collation
         }, cancellationToken);
 
     // ---- connections and their failures ----
@@ -400,7 +395,7 @@ public sealed partial class PostgresKvEngine : IKvEngine, IKvMaintenance
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         if (_writerLoop is not null) await _writerLoop;
         await _stopping.CancelAsync();
         if (_follower is not null) await _follower;

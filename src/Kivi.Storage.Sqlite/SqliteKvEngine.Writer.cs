@@ -7,18 +7,6 @@ namespace Kivi.Storage.Sqlite;
 
 public sealed partial class SqliteKvEngine
 {
-    private sealed record PurgeExpired(long Now, int MaxRows) : WriteCommand;
-    private sealed record TrimChanges(long UpToVersion) : WriteCommand;
-
-    private sealed class PendingWrite(WriteCommand command, long bytes)
-    {
-        public WriteCommand Command { get; } = command;
-        public long Bytes { get; } = bytes;
-        public TaskCompletionSource<WriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public WriteResult? Result { get; set; }
-        public Action? Publish { get; set; }
-    }
-
     private SqliteCommand _begin = null!, _commit = null!, _rollback = null!;
     private SqliteCommand _upsertZero = null!, _current = null!, _writeHead = null!;
     private NativeStatement _upsert = null!, _delete = null!, _log = null!;
@@ -58,9 +46,7 @@ public sealed partial class SqliteKvEngine
     public async Task<WriteResult> WriteAsync(WriteCommand command)
     {
         if (_damage is { } damage) throw Kivi.Protocol.KvErrors.StoreDamaged(_options.DatabasePath, damage);
-        var pending = new PendingWrite(command, command is PutEntries p ? p.Entries.Sum(e => e.Value.Length) : 0);
-        await _queue.Writer.WriteAsync(pending);
-        return await pending.Done.Task;
+        return await _queue.SubmitAsync(command);
     }
 
     public Task<int> PurgeExpiredAsync(long now, int maxRows, CancellationToken cancellationToken) =>
@@ -77,12 +63,11 @@ public sealed partial class SqliteKvEngine
     /// </summary>
     private async Task RunWriterAsync()
     {
-        var reader = _queue.Reader;
         Task syncing = Task.CompletedTask;
         Task<bool>? arrival = null;
         try
         {
-            while (arrival is null ? await reader.WaitToReadAsync() : await arrival)
+            while (arrival is null ? await _queue.WaitToReadAsync() : await arrival)
             {
                 arrival = null;
                 var batch = new List<PendingWrite>(64);
@@ -93,14 +78,10 @@ public sealed partial class SqliteKvEngine
                     _begin.ExecuteNonQuery();
                     while (true)
                     {
-                        while (batch.Count < _options.MaxBatchWrites && bytes < _options.MaxBatchBytes && reader.TryRead(out var next))
-                        {
-                            batch.Add(next);
-                            bytes += next.Bytes;
+                        while (_queue.TryTake(batch, ref bytes, _options.MaxBatchWrites, _options.MaxBatchBytes, out var next))
                             (next.Result, next.Publish) = Apply(next.Command, ref head);
-                        }
-                        if (syncing.IsCompleted || batch.Count >= _options.MaxBatchWrites || bytes >= _options.MaxBatchBytes) break;
-                        arrival ??= reader.WaitToReadAsync().AsTask();
+                        if (syncing.IsCompleted || WriteQueue.IsFull(batch.Count, bytes, _options.MaxBatchWrites, _options.MaxBatchBytes)) break;
+                        arrival ??= _queue.WaitToReadAsync().AsTask();
                         if (await Task.WhenAny(arrival, syncing) != arrival) break;
                         if (!await arrival) break;
                         arrival = null;
@@ -223,21 +204,34 @@ public sealed partial class SqliteKvEngine
         ReloadLiveNamespaces();
     }
 
-    private (WriteResult, Action?) Apply(WriteCommand command, ref long head) => command switch
+    private (WriteResult, Action?) Apply(WriteCommand command, ref long head)
     {
-        PutEntries c => (ApplyPut(c, ref head), null),
-        DeleteEntries c => (ApplyDelete(c, ref head), null),
-        CreateNamespace c => ApplyCreateNamespace(c, head),
-        RenameNamespace c => ApplyRenameNamespace(c, head),
-        DeleteNamespace c => ApplyDeleteNamespace(c, ref head),
-        EnsureAccount c => ApplyEnsureAccount(c, head),
-        CreateToken c => ApplyCreateToken(c, head),
-        RollToken c => ApplyRollToken(c, head),
-        RevokeToken c => ApplyRevokeToken(c, head),
-        PurgeExpired c => (ApplyPurge(c, ref head), null),
-        TrimChanges c => (new WriteResult(WriteStatus.Ok, Exec(SqliteSql.TrimChanges, ("$v", c.UpToVersion)), head), null),
-        _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown write command."),
-    };
+        var applier = _applier ??= new Applier(this);
+        applier.Head = head;
+        var outcome = command.Accept(applier);
+        head = applier.Head;
+        return outcome;
+    }
+
+    private Applier? _applier;
+
+    /// <summary>Each command inside the open transaction, at the group's running head (one instance: only the writer uses it).</summary>
+    private sealed class Applier(SqliteKvEngine e) : IWriteCommandVisitor<(WriteResult, Action?)>
+    {
+        public long Head;
+
+        public (WriteResult, Action?) Visit(PutEntries c) => (e.ApplyPut(c, ref Head), null);
+        public (WriteResult, Action?) Visit(DeleteEntries c) => (e.ApplyDelete(c, ref Head), null);
+        public (WriteResult, Action?) Visit(CreateNamespace c) => e.ApplyCreateNamespace(c, Head);
+        public (WriteResult, Action?) Visit(RenameNamespace c) => e.ApplyRenameNamespace(c, Head);
+        public (WriteResult, Action?) Visit(DeleteNamespace c) => e.ApplyDeleteNamespace(c, ref Head);
+        public (WriteResult, Action?) Visit(EnsureAccount c) => e.ApplyEnsureAccount(c, Head);
+        public (WriteResult, Action?) Visit(CreateToken c) => e.ApplyCreateToken(c, Head);
+        public (WriteResult, Action?) Visit(RollToken c) => e.ApplyRollToken(c, Head);
+        public (WriteResult, Action?) Visit(RevokeToken c) => e.ApplyRevokeToken(c, Head);
+        public (WriteResult, Action?) Visit(PurgeExpired c) => (e.ApplyPurge(c, ref Head), null);
+        public (WriteResult, Action?) Visit(TrimChanges c) => (new WriteResult(WriteStatus.Ok, e.Exec(SqliteSql.TrimChanges, ("$v", c.UpToVersion)), Head), null);
+    }
 
     private bool NamespaceStillExists(long handle) => _liveNamespaces.Contains(handle);
 
@@ -312,12 +306,10 @@ public sealed partial class SqliteKvEngine
 
     private (WriteResult, Action?) ApplyCreateNamespace(CreateNamespace c, long head)
     {
-        if (Exec<long>(SqliteSql.CountNamespaces, ("$a", c.AccountId)) >= c.MaxPerAccount)
-            return (WriteResult.Failed(WriteStatus.NamespaceLimitReached, head), null);
-        if (Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null)
-            return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
-        if (Exec<long?>(SqliteSql.NamespaceIdTaken, ("$id", c.NamespaceId)) is not null)
-            return (WriteResult.Failed(WriteStatus.NamespaceIdExists, head), null);
+        var status = CatalogRules.Create((int)Exec<long>(SqliteSql.CountNamespaces, ("$a", c.AccountId)), c.MaxPerAccount,
+            titleTaken: Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null,
+            idTaken: Exec<long?>(SqliteSql.NamespaceIdTaken, ("$id", c.NamespaceId)) is not null);
+        if (status != WriteStatus.Ok) return (WriteResult.Failed(status, head), null);
         long handle = Exec<long>(SqliteSql.InsertNamespace, ("$id", c.NamespaceId), ("$a", c.AccountId), ("$t", c.Title), ("$j", (object?)c.Jurisdiction ?? DBNull.Value));
         _liveNamespaces.Add(handle);
         var ns = new KvNamespace(handle, c.NamespaceId, c.AccountId, c.Title, c.Jurisdiction);
@@ -326,19 +318,19 @@ public sealed partial class SqliteKvEngine
 
     private (WriteResult, Action?) ApplyRenameNamespace(RenameNamespace c, long head)
     {
-        if (Exec<long?>(SqliteSql.FindNamespace, ("$a", c.AccountId), ("$id", c.NamespaceId)) is not { } handle)
-            return (WriteResult.Failed(WriteStatus.NamespaceNotFound, head), null);
-        if (Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null)
-            return (WriteResult.Failed(WriteStatus.TitleExists, head), null);
-        Exec(SqliteSql.RenameNamespace, ("$t", c.Title), ("$h", handle));
+        long? handle = Exec<long?>(SqliteSql.FindNamespace, ("$a", c.AccountId), ("$id", c.NamespaceId));
+        var status = CatalogRules.Rename(handle is not null, Exec<long?>(SqliteSql.TitleTaken, ("$a", c.AccountId), ("$t", c.Title), ("$id", c.NamespaceId)) is not null);
+        if (status != WriteStatus.Ok) return (WriteResult.Failed(status, head), null);
+        Exec(SqliteSql.RenameNamespace, ("$t", c.Title), ("$h", handle!.Value));
         var ns = _namespaces[c.NamespaceId] with { Title = c.Title };
         return (new WriteResult(WriteStatus.Ok, 1, head, ns), () => _namespaces[ns.Id] = ns);
     }
 
     private (WriteResult, Action?) ApplyDeleteNamespace(DeleteNamespace c, ref long head)
     {
-        if (Exec<long?>(SqliteSql.FindNamespace, ("$a", c.AccountId), ("$id", c.NamespaceId)) is not { } handle)
-            return (WriteResult.Failed(WriteStatus.NamespaceNotFound, head), null);
+        long? found = Exec<long?>(SqliteSql.FindNamespace, ("$a", c.AccountId), ("$id", c.NamespaceId));
+        if (CatalogRules.Drop(found is not null) is var status && status != WriteStatus.Ok) return (WriteResult.Failed(status, head), null);
+        long handle = found!.Value;
         int removed = Exec(SqliteSql.DeleteNamespaceEntries, ("$h", handle));
         Exec(SqliteSql.DeleteNamespace, ("$h", handle));
         _liveNamespaces.Remove(handle);
@@ -372,9 +364,10 @@ public sealed partial class SqliteKvEngine
 
     private (WriteResult, Action?) ApplyRollToken(RollToken c, long head)
     {
-        if (CurrentToken(c.AccountId, c.TokenId) is not { } old) return (WriteResult.Failed(WriteStatus.TokenNotFound, head), null);
+        var old = CurrentToken(c.AccountId, c.TokenId);
+        if (CatalogRules.ChangeToken(old is not null) is var status && status != WriteStatus.Ok) return (WriteResult.Failed(status, head), null);
         Exec(SqliteSql.UpdateTokenHash, ("$hash", c.Hash), ("$id", c.TokenId), ("$a", c.AccountId));
-        var rolled = old with { Hash = c.Hash };
+        var rolled = old! with { Hash = c.Hash };
         return (new WriteResult(WriteStatus.Ok, 1, head, Token: rolled), () =>
         {
             _tokensByHash.TryRemove(Convert.ToHexString(old.Hash), out _);
@@ -384,9 +377,11 @@ public sealed partial class SqliteKvEngine
 
     private (WriteResult, Action?) ApplyRevokeToken(RevokeToken c, long head)
     {
-        if (CurrentToken(c.AccountId, c.TokenId) is not { } old) return (WriteResult.Failed(WriteStatus.TokenNotFound, head), null);
+        var old = CurrentToken(c.AccountId, c.TokenId);
+        if (CatalogRules.ChangeToken(old is not null) is var status && status != WriteStatus.Ok) return (WriteResult.Failed(status, head), null);
         Exec(SqliteSql.DeleteToken, ("$id", c.TokenId), ("$a", c.AccountId));
-        return (new WriteResult(WriteStatus.Ok, 1, head, Token: old), () => _tokensByHash.TryRemove(Convert.ToHexString(old.Hash), out _));
+        var revoked = old!;
+        return (new WriteResult(WriteStatus.Ok, 1, head, Token: revoked), () => _tokensByHash.TryRemove(Convert.ToHexString(revoked.Hash), out _));
     }
 
     private WriteResult ApplyPurge(PurgeExpired c, ref long head)

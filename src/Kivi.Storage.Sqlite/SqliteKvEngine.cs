@@ -15,8 +15,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     private readonly SqliteKvOptions _options;
     private readonly string _connectionString;
     private readonly ReaderPool _readers;
-    private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(8192) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly WriteQueue _queue = new();
 
     // Published views, replaced by the writer after each commit; readers never see uncommitted state.
     private readonly ConcurrentDictionary<string, KvNamespace> _namespaces = new(StringComparer.Ordinal);
@@ -225,11 +224,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     public ValueTask<NamespacePage> ListNamespacesAsync(string accountId, NamespaceOrder order, bool descending, int skip, int take, CancellationToken cancellationToken)
     {
         var all = _namespaces.Values.Where(n => n.AccountId == accountId).ToList();
-        Func<KvNamespace, string> by = order == NamespaceOrder.Title ? n => n.Title : n => n.Id;
-        var sorted = descending
-            ? all.OrderByDescending(by, StringComparer.Ordinal).ThenByDescending(n => n.Id, StringComparer.Ordinal)
-            : all.OrderBy(by, StringComparer.Ordinal).ThenBy(n => n.Id, StringComparer.Ordinal);
-        return ValueTask.FromResult(new NamespacePage(sorted.Skip(skip).Take(take).ToArray(), all.Count));
+        return ValueTask.FromResult(CatalogRules.Page(all, order, descending, skip, take));
     }
 
     private int _disposed;
@@ -238,7 +233,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         if (_writerLoop is not null) await _writerLoop;
         if (_syncerLoop is not null) await _syncerLoop;
         DisposeWriterStatements();

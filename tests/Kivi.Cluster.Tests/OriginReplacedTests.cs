@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Cluster.Tests;
 
 /// <summary>
 /// Edges whose origin comes back as a different store (an empty data folder) or as an older copy of the

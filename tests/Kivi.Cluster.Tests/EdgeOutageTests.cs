@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Cluster.Tests;
 
 /// <summary>Edges and tokens when things go wrong: revocation reaching open streams, unknown tokens and revoked ones during an outage.</summary>
 public sealed class EdgeOutageTests

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Cluster.Tests;
 
 /// <summary>
 /// Random writers and readers across an origin and three edges for a bounded time, every operation

@@ -2,7 +2,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Cluster.Tests;
 
 /// <summary>The one-command local cluster: an origin and edges that work together, stopped by one signal.</summary>
 [Collection("edge cluster")]

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Cluster.Tests;
 
 /// <summary>Acknowledged writes survive SIGKILL: the server is a child process killed in the middle of a write load.</summary>
 public sealed class CrashDurabilityTests : IAsyncLifetime

@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Cluster.Tests;
 
 /// <summary>
 /// Origins as real processes over one real PostgreSQL, and an edge that fails over between them when one

@@ -2,13 +2,13 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Testing;
 
 /// <summary>
 /// Sends a request exactly as written, over a raw socket: HttpClient normalises targets (drops "..",
 /// escapes stray "%"), which would hide the very requests these tests are about.
 /// </summary>
-internal static class RawHttp
+public static class RawHttp
 {
     public static async Task<(int Status, JsonElement Body)> SendAsync(Uri server, string method, string target, string? token, string body = "")
     {

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Testing;
 
 /// <summary>A Kivi node as a real child process on a loopback port, which a test can SIGKILL.</summary>
-internal sealed partial class ServerProcess : IAsyncDisposable
+public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -2,13 +2,13 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Testing;
 
 /// <summary>
 /// An origin and edges as real processes on loopback ports. Edges may reach the origin through a
 /// <see cref="FeedGate"/>, and the origin can be killed with SIGKILL and started again on the same port.
 /// </summary>
-internal sealed class EdgeCluster : IAsyncDisposable
+public sealed class EdgeCluster : IAsyncDisposable
 {
     public const string AdminToken = "edge-cluster-admin";
     public const string Account = "edc0edc0edc0edc0edc0edc0edc0edc0";

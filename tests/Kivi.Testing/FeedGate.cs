@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Kivi.Server.Tests;
+namespace Kivi.Testing;
 
 /// <summary>
 /// A TCP relay between an edge and its origin that can stall or cut the connections carrying the change
 /// feed while every other request flows, to test what an edge does when its feed breaks.
 /// </summary>
-internal sealed class FeedGate : IAsyncDisposable
+public sealed class FeedGate : IAsyncDisposable
 {
     private static readonly byte[] FeedRequest = Encoding.ASCII.GetBytes("GET /client/v4/kivi/changes");
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
