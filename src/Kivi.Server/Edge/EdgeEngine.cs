@@ -90,28 +90,51 @@ internal sealed class EdgeEngine : IKvReads, IHotReads
 
     public async ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken)
     {
-        var read = await ReadAsync(ns, key, options, cancellationToken);
+        if (await ReadAsync(ns, key, options, cancellationToken) is not { } read) return new(null, HeadVersion);
         return new(CacheReads.ToStoredValue(read, options.Now), read.Entry.AsOf, read.Stale);
     }
 
     public async ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken)
     {
-        var read = await ReadAsync(ns, key, options, cancellationToken);
+        if (await ReadAsync(ns, key, options, cancellationToken) is not { } read) return new(null, HeadVersion);
         return new(await CacheReads.ToEntryInfoAsync(read, key, options.Now), read.Entry.AsOf, read.Stale);
     }
 
-    private Task<CacheRead> ReadAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken) =>
-        Upstream(() => _cache.GetAsync(new CacheKey(ns.Id, key), options.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
+    /// <summary>The cache's answer; null when the upstream says the namespace no longer exists (dropped since it was resolved).</summary>
+    private Task<CacheRead?> ReadAsync(KvNamespace ns, byte[] key, ReadOptions options, CancellationToken cancellationToken) =>
+        Upstream(ns, async () => (CacheRead?)await _cache.GetAsync(new CacheKey(ns.Id, key), options.CacheTtl ?? _defaultCacheTtl, cancellationToken), gone: null);
 
     public async ValueTask<KvRead<IReadOnlyList<EntryInfo>>> ListAsync(KvNamespace ns, byte[] prefix, byte[]? startAfter, int limit, ReadOptions options, CancellationToken cancellationToken)
     {
         // The service asks for one key past the page to learn whether more follow; upstream pages stop at 1,000.
         int take = Math.Min(limit, 1000);
-        var page = await Upstream(() => _cache.ListAsync(ns.Id, prefix, startAfter, take, options.CacheTtl ?? _defaultCacheTtl, cancellationToken).AsTask());
+        var page = await Upstream(ns, async () => (CachedList?)await _cache.ListAsync(ns.Id, prefix, startAfter, take, options.CacheTtl ?? _defaultCacheTtl, cancellationToken), gone: null);
+        if (page is null) return new([], HeadVersion);
         var rows = CacheReads.ToRows(page, options.Now);
         // Standing for "more follow": the service cuts the page at its limit and never shows this row.
         if (page.More && rows.Count == take && take < limit) rows.Add(rows[^1]);
         return new(rows, page.AsOf);
+    }
+
+    /// <summary>
+    /// A read of <paramref name="ns"/> upstream: when the upstream says the namespace no longer exists (it was dropped
+    /// after this edge resolved it), the edge forgets it and the read finds nothing, as a store's would.
+    /// </summary>
+    private async Task<T> Upstream<T>(KvNamespace ns, Func<Task<T>> call, T gone)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (UpstreamRefusedException e) when (e.Code == KvErrorCode.NamespaceNotFound)
+        {
+            _namespaces.TryRemove(ns.Id, out _);
+            return gone;
+        }
+        catch (Exception e) when (e is UpstreamUnavailableException or UpstreamRefusedException)
+        {
+            throw Translate(e);
+        }
     }
 
     /// <summary>Turns the upstream's failures into the errors a client of this edge sees.</summary>
@@ -121,13 +144,13 @@ internal sealed class EdgeEngine : IKvReads, IHotReads
         {
             return await call();
         }
-        catch (UpstreamUnavailableException e)
+        catch (Exception e) when (e is UpstreamUnavailableException or UpstreamRefusedException)
         {
-            throw new KvException(503, KvErrorCode.UpstreamUnavailable, $"This edge cannot reach its upstream and holds no copy it may serve: {e.Message}");
-        }
-        catch (UpstreamRefusedException e)
-        {
-            throw new KvException(502, KvErrorCode.UpstreamUnavailable, e.Message);
+            throw Translate(e);
         }
     }
+
+    private static KvException Translate(Exception e) => e is UpstreamUnavailableException
+        ? new KvException(503, KvErrorCode.UpstreamUnavailable, $"This edge cannot reach its upstream and holds no copy it may serve: {e.Message}")
+        : new KvException(502, KvErrorCode.UpstreamUnavailable, e.Message);
 }
