@@ -1,13 +1,7 @@
-using System.Security.Cryptography;
 using Kivi.Core;
-using Kivi.Core.Storage;
 using Kivi.Protocol;
-using Kivi.Caching;
-using Kivi.Client;
 using Kivi.Server.Rest;
 using Kivi.Server.Roles;
-using Kivi.Storage.Postgres;
-using Kivi.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
