@@ -9,7 +9,7 @@ dotnet build "$BENCH_ROOT/bench/Kivi.Benchmarks" -c Release -nologo -v quiet >&2
 BENCH="dotnet $BENCH_ROOT/bench/Kivi.Benchmarks/bin/Release/net10.0/Kivi.Benchmarks.dll"
 
 dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" cluster --edges "$EDGES" --port 18800 --data "$WORK/cluster" \
-  --Logging:LogLevel:Default=Warning >"$WORK/cluster.out" 2>&1 &
+  >"$WORK/cluster.out" 2>&1 &
 CLUSTER_PID=$!
 trap 'kill $CLUSTER_PID 2>/dev/null; wait $CLUSTER_PID 2>/dev/null; cleanup' EXIT
 for _ in $(seq 1 600); do grep -q '^ready' "$WORK/cluster.out" && break; sleep 0.1; done

@@ -26,7 +26,7 @@ trap 'kill $PG_KIVI 2>/dev/null; as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -m fast -
 start_kivi $SQLITE_PORT --role origin
 dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$PG_HTTP_PORT" \
   --data "$WORK/kivi-pg" --admin-token "$TOKEN" --account-id "$ACCOUNT" --role origin \
-  --postgres "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres${PG_EXTRA:-}" --Logging:LogLevel:Default=Warning >"$WORK/kivi-pg.log" 2>&1 &
+  --postgres "Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres${PG_EXTRA:-}" >"$WORK/kivi-pg.log" 2>&1 &
 PG_KIVI=$!
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$PG_HTTP_PORT/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$PG_HTTP_PORT/healthz" >/dev/null || { cat "$WORK/kivi-pg.log" >&2; exit 1; }

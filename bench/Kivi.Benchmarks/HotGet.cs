@@ -53,7 +53,7 @@ public class HotGet
     public async Task SetupAsync()
     {
         _data = Directory.CreateTempSubdirectory("kivi-bench-").FullName;
-        _server = await global::Kivi.Server.KiviServer.CreateAsync(["--urls", "http://127.0.0.1:0", "--data", _data, "--admin-token", Token, "--account-id", Account, "--Logging:LogLevel:Default=Warning"]);
+        _server = await global::Kivi.Server.KiviServer.CreateAsync(["--urls", "http://127.0.0.1:0", "--data", _data, "--admin-token", Token, "--account-id", Account]);
         await _server.StartAsync();
         var url = new Uri(_server.Urls.First());
         using var http = new HttpClient { BaseAddress = url };

@@ -79,6 +79,12 @@ public sealed class KiviOptions
     /// </summary>
     public long UploadMemory { get; set; } = 128L * 1024 * 1024;
 
+    /// <summary>Logs every request (ASP.NET Core's request start and finish lines); off by default: a node logs its start and its problems.</summary>
+    public bool RequestLog { get; set; }
+
+    /// <summary>The console log's format: "simple" (one line per event, the default) or "json" (one JSON object per line, for log shippers).</summary>
+    public string LogFormat { get; set; } = "simple";
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -97,6 +103,8 @@ public sealed class KiviOptions
         ("--durable", "KIVI_DURABLE", "Kivi:Durable"),
         ("--integrity-check", "KIVI_INTEGRITY_CHECK", "Kivi:IntegrityCheck"),
         ("--upload-memory", "KIVI_UPLOAD_MEMORY", "Kivi:UploadMemory"),
+        ("--request-log", "KIVI_REQUEST_LOG", "Kivi:RequestLog"),
+        ("--log-format", "KIVI_LOG_FORMAT", "Kivi:LogFormat"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),
         ("--change-retention", "KIVI_CHANGE_RETENTION", "Kivi:ChangeRetention"),
         ("--feed-heartbeat", "KIVI_FEED_HEARTBEAT", "Kivi:FeedHeartbeat"),

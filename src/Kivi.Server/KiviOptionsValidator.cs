@@ -30,6 +30,7 @@ internal sealed class KiviOptionsValidator : IValidateOptions<KiviOptions>
         if (o.IntegrityCheck is not ("quick" or "full" or "off")) yield return $"--integrity-check must be quick, full or off, not \"{o.IntegrityCheck}\".";
         if (o.MinCacheTtl < 1 || o.DefaultCacheTtl < o.MinCacheTtl)
             yield return $"--min-cache-ttl must be at least 1 and --default-cache-ttl at least --min-cache-ttl (got {o.MinCacheTtl} and {o.DefaultCacheTtl}).";
+        if (o.LogFormat is not ("simple" or "json")) yield return $"--log-format must be simple or json, not \"{o.LogFormat}\".";
         if (o.UploadMemory < 1024 * 1024) yield return $"--upload-memory must be at least 1048576 bytes (1 MiB), not {o.UploadMemory}.";
         if (role != KiviRole.Edge) yield break;
         foreach (string u in UpstreamTexts(o))

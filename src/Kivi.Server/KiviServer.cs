@@ -5,6 +5,7 @@ using Kivi.Server.Roles;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,9 @@ public static class KiviServer
     public static async Task<WebApplication> CreateAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // Quiet by default: a node logs how it started and its problems, not every request. Inserted first, so
+        // appsettings, the environment and the command line (--Logging:LogLevel:...) still override it.
+        ((IConfigurationBuilder)builder.Configuration).Sources.Insert(0, new MemoryConfigurationSource { InitialData = LoggingDefaults });
         AddKiviConfiguration(builder.Configuration, args);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
             builder.WebHost.UseUrls(KiviOptions.DefaultUrl);
@@ -30,8 +34,6 @@ public static class KiviServer
             k.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes * 4;
             k.Limits.MaxRequestBodySize = 30_000_000; // raised per request by the bulk and value endpoints
         });
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-
         KiviOptions options;
         try
         {
@@ -43,6 +45,9 @@ public static class KiviServer
         }
         // Checked before anything is built (the role decides what is), and again by the Options pattern at start.
         KiviOptionsValidator.ThrowIfInvalid(options);
+        if (options.LogFormat == "json") builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        if (options.RequestLog) builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
         builder.Services.AddOptions<KiviOptions>().Bind(builder.Configuration.GetSection("Kivi")).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<KiviOptions>, KiviOptionsValidator>();
 
@@ -69,6 +74,19 @@ public static class KiviServer
         KiviApi.Map(app, role);
         return app;
     }
+
+    /// <summary>
+    /// The log levels a node starts with: Kivi's own lines and the listening addresses at Information, ASP.NET Core's
+    /// per-request lines (four a request at Information) only at Warning. <c>--request-log</c> turns the request lines on.
+    /// </summary>
+    private static readonly Dictionary<string, string?> LoggingDefaults = new()
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+        ["Logging:LogLevel:System.Net.Http"] = "Warning",
+    };
 
     /// <summary>Maps --data, KIVI_DATA and the like onto the "Kivi" configuration section; the command line wins.</summary>
     private static void AddKiviConfiguration(ConfigurationManager configuration, string[] args)

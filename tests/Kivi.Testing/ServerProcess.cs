@@ -53,6 +53,17 @@ public sealed partial class ServerProcess : IAsyncDisposable
         if (ListeningLine().Match(line) is { Success: true } m) _listening.TrySetResult(new Uri(m.Groups[1].Value));
     }
 
+    /// <summary>SIGTERM, as a service manager stops a node: it drains and exits; completes once its output is all read.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited) return;
+        if (Kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill -TERM {_process.Id} failed");
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)); // also waits for the end of its output
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing; what was acknowledged must already be on disk.</summary>
     public async Task KillAsync()
     {
