@@ -37,9 +37,9 @@ public sealed partial class KvCache
         long now = _time.GetTimestamp();
         Volatile.Write(ref _lastLineAt, now);
         _connected = true;
-        switch (e.Type == FeedLineType.Change ? (FeedLineType?)null : e.Type)
+        switch (e.Type, e.Kind)
         {
-            case FeedLineType.Heartbeat:
+            case (FeedLineType.Heartbeat, _):
                 if (e.Lineage is { } lineage && _lineage is { } known && lineage.StoreId != known.StoreId)
                 {
                     Reset(e.Head, lineage, $"the upstream is a different store ({lineage.StoreId}, was {known.StoreId})");
@@ -56,14 +56,14 @@ public sealed partial class KvCache
                 if (e.Lineage is not null) _lineage = e.Lineage;
                 if (Position < 0) Volatile.Write(ref _position, e.Head); // a fresh follower starts at the head
                 break;
-            case FeedLineType.Checkpoint:
+            case (FeedLineType.Checkpoint, _):
                 Advance(e.Head);
                 break;
-            case null when e.Kind == ChangeKind.Reset:
+            case (FeedLineType.Change, ChangeKind.Reset):
                 // Changes were lost to this reader, or its position is from another history: nothing held can be trusted.
                 Reset(e.Head, e.Lineage ?? _lineage, "the upstream could not continue this cache's feed position");
                 break;
-            case null when e.Kind == ChangeKind.NamespaceDropped:
+            case (FeedLineType.Change, ChangeKind.NamespaceDropped):
                 _store.RemoveWhere((k, _) => k.NamespaceId == e.NamespaceId);
                 DropLists(e.NamespaceId!);
                 Advance(e.Version);

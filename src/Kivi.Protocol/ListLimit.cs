@@ -23,9 +23,10 @@ public static class ListLimit
     /// <summary>The page size asked for as a number (the SDK's).</summary>
     public static int Check(long limit, int minLimit, KvLimits limits, string? raw = null)
     {
-        raw ??= limit.ToString(CultureInfo.InvariantCulture);
-        if (limit > limits.MaxListLimit) throw KvErrors.ListLimitTooLarge(raw, limits.MaxListLimit);
-        if (limit < minLimit) throw KvErrors.ListLimitTooSmall(raw, minLimit);
+        if (limit > limits.MaxListLimit) throw KvErrors.ListLimitTooLarge(raw ?? Text(limit), limits.MaxListLimit);
+        if (limit < minLimit) throw KvErrors.ListLimitTooSmall(raw ?? Text(limit), minLimit);
         return (int)limit;
     }
+
+    private static string Text(long limit) => limit.ToString(CultureInfo.InvariantCulture);
 }

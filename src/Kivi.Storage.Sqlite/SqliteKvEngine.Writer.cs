@@ -206,14 +206,13 @@ public sealed partial class SqliteKvEngine
 
     private (WriteResult, Action?) Apply(WriteCommand command, ref long head)
     {
-        var applier = _applier ??= new Applier(this);
-        applier.Head = head;
-        var outcome = command.Accept(applier);
-        head = applier.Head;
+        _applier.Head = head;
+        var outcome = command.Accept(_applier);
+        head = _applier.Head;
         return outcome;
     }
 
-    private Applier? _applier;
+    private readonly Applier _applier; // the writer's only: it carries the group's running head
 
     /// <summary>Each command inside the open transaction, at the group's running head (one instance: only the writer uses it).</summary>
     private sealed class Applier(SqliteKvEngine e) : IWriteCommandVisitor<(WriteResult, Action?)>

@@ -40,6 +40,7 @@ public sealed partial class SqliteKvEngine : IKvEngine, IKvMaintenance
             Pooling = false,
         }.ToString();
         _readers = new ReaderPool(_connectionString, maxIdle: Math.Max(8, Environment.ProcessorCount * 8));
+        _applier = new Applier(this);
     }
 
     public string Description => $"SQLite at {Path.GetFullPath(_options.DatabasePath)}";
