@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Kivi.Caching;
 
-/// <summary>A statistic bumped on every hit from many threads: each thread stripe has its own cache line.</summary>
+/// <summary>
+/// A count bumped on every hit from many threads: each thread stripe has its own cache line, so threads rarely share
+/// one, and each add is atomic, so the sum is exact (usage is billed from these).
+/// </summary>
 public sealed class StripedCounter
 {
     [StructLayout(LayoutKind.Explicit, Size = 128)]
@@ -13,8 +16,11 @@ public sealed class StripedCounter
 
     private readonly Slot[] _slots = new Slot[Math.Max(8, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount * 2))];
 
-    /// <summary>Adds one, without contending with other threads (so without a cross-thread guarantee of order).</summary>
-    public void Increment() => _slots[Environment.CurrentManagedThreadId & (_slots.Length - 1)].Value++;
+    /// <summary>Adds one; atomic (two threads on one stripe lose nothing), and rarely contended.</summary>
+    public void Increment() => Interlocked.Increment(ref _slots[Environment.CurrentManagedThreadId & (_slots.Length - 1)].Value);
+
+    /// <summary>Adds <paramref name="amount"/>, as <see cref="Increment"/>.</summary>
+    public void Add(long amount) => Interlocked.Add(ref _slots[Environment.CurrentManagedThreadId & (_slots.Length - 1)].Value, amount);
 
     /// <summary>The total so far.</summary>
     public long Sum()

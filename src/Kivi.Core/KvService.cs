@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Kivi.Core.Access;
 using Kivi.Core.Storage;
 using Kivi.Protocol;
 
@@ -14,10 +15,12 @@ public sealed class KvService
     private readonly IKvWrites? _writes;
     private readonly IKvCatalog? _catalog;
     private readonly TimeProvider _time;
+    private readonly IUsageMeter? _meter;
 
-    public KvService(IKvReads reads, KvLimits limits, TimeProvider time, IKvWrites? writes = null, IKvCatalog? catalog = null)
+    public KvService(IKvReads reads, KvLimits limits, TimeProvider time, IKvWrites? writes = null, IKvCatalog? catalog = null, IUsageMeter? meter = null)
     {
         _reads = reads;
+        _meter = meter;
         _writes = writes;
         _catalog = catalog;
         Limits = limits;
@@ -35,6 +38,12 @@ public sealed class KvService
 
     /// <summary>Current time in whole epoch seconds, the unit of every expiration.</summary>
     public long NowSeconds => _time.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>Where a read is counted: nowhere when an edge fills its cache (the edge counts the read it serves).</summary>
+    private IUsageMeter? Meter(ReadOptions read) => read.FromEdge ? null : _meter;
+
+    /// <summary>A change made now by <paramref name="caller"/>, as the change log and the usage table record it.</summary>
+    private ChangeAuthor Author(Caller caller) => caller.Author(_time.GetUtcNow().ToUnixTimeMilliseconds());
 
     // ---- accounts and namespaces ----
 
@@ -83,9 +92,9 @@ public sealed class KvService
         };
     }
 
-    public async Task DeleteNamespaceAsync(string accountId, string namespaceId, CancellationToken cancellationToken)
+    public async Task DeleteNamespaceAsync(string accountId, string namespaceId, Caller by, CancellationToken cancellationToken)
     {
-        var result = await Writes.WriteAsync(new DeleteNamespace(accountId, namespaceId));
+        var result = await Writes.WriteAsync(new DeleteNamespace(accountId, namespaceId, Author(by)));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
     }
 
@@ -121,27 +130,37 @@ public sealed class KvService
     /// <summary>The options of a read made now: <paramref name="read"/> with this service's clock.</summary>
     private ReadOptions Now(ReadOptions read) => read with { Now = NowSeconds };
 
-    public ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken) =>
-        _reads.GetAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
+    /// <summary>Reads a value; counted as one read (found or not) in the namespace's usage.</summary>
+    public async ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken)
+    {
+        var found = await _reads.GetAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
+        Meter(read)?.Read(ns, found.Value?.Length ?? 0);
+        return found;
+    }
 
-    public ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken) =>
-        _reads.GetInfoAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
+    /// <summary>Reads a key's metadata, expiration and version; counted as one read.</summary>
+    public async ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken)
+    {
+        var found = await _reads.GetInfoAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
+        Meter(read)?.Read(ns, 0);
+        return found;
+    }
 
     /// <summary>Validates and durably writes one value; returns the version it was given.</summary>
-    public async Task<long> PutAsync(KvNamespace ns, PutRequest request) => (await PutEntryAsync(ns, request)).Version;
+    public async Task<long> PutAsync(KvNamespace ns, PutRequest request, Caller by) => (await PutEntryAsync(ns, request, by)).Version;
 
     /// <summary>Validates and durably writes one value; returns its version and the absolute expiration it was given.</summary>
-    public async Task<(long Version, long? Expiration)> PutEntryAsync(KvNamespace ns, PutRequest request)
+    public async Task<(long Version, long? Expiration)> PutEntryAsync(KvNamespace ns, PutRequest request, Caller by)
     {
         var write = CheckPut(request.Key, request.Value, request.Expiration, request.ExpirationTtl, Metadata.Normalize(request.MetadataJson.Span, Limits));
-        return (await CommitPutAsync(ns, [write], Conditions.Parse(request.IfMatch, request.IfNoneMatch, NowSeconds)), write.Expiration);
+        return (await CommitPutAsync(ns, [write], by, Conditions.Parse(request.IfMatch, request.IfNoneMatch, NowSeconds)), write.Expiration);
     }
 
     /// <summary>Deletes one key (a missing key is not an error); returns the store's version after the delete.</summary>
-    public async Task<long> DeleteAsync(KvNamespace ns, string? key)
+    public async Task<long> DeleteAsync(KvNamespace ns, string? key, Caller by)
     {
         var bytes = KeyName.ToUtf8(key, Limits);
-        var result = await Writes.WriteAsync(new DeleteEntries(ns, [bytes]));
+        var result = await Writes.WriteAsync(new DeleteEntries(ns, [bytes], Author(by)));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
         return result.Version;
     }
@@ -154,9 +173,9 @@ public sealed class KvService
         return new EntryWrite(keyBytes, value, metadata, expires);
     }
 
-    private async Task<long> CommitPutAsync(KvNamespace ns, IReadOnlyList<EntryWrite> writes, Precondition? condition = null)
+    private async Task<long> CommitPutAsync(KvNamespace ns, IReadOnlyList<EntryWrite> writes, Caller by, Precondition? condition = null)
     {
-        var result = await Writes.WriteAsync(new PutEntries(ns, writes, condition));
+        var result = await Writes.WriteAsync(new PutEntries(ns, writes, condition, Author(by)));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
         if (result.Status == WriteStatus.PreconditionFailed) throw KvErrors.PreconditionFailed(condition!.MustBeAbsent, condition.MatchVersion);
         return result.Version;
@@ -174,6 +193,7 @@ public sealed class KvService
         var prefixBytes = KeyName.PrefixToUtf8(prefix, Limits);
         var after = ListCursor.Decode(cursor);
         var listed = await _reads.ListAsync(ns, prefixBytes, after, take + 1, Now(read), cancellationToken);
+        Meter(read)?.List(ns);
         var rows = listed.Value;
         if (rows.Count <= take) return listed.With(new KeyPage(rows, null));
         var page = rows.Take(take).ToArray();
@@ -183,7 +203,7 @@ public sealed class KvService
     // ---- bulk ----
 
     /// <summary>Validates every pair first, then writes them all in one atomic commit.</summary>
-    public async Task<(int Count, long Version)> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items)
+    public async Task<(int Count, long Version)> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items, Caller by)
     {
         BulkCount.CheckWrite(items.Count, Limits);
         var writes = new EntryWrite[items.Count];
@@ -201,15 +221,15 @@ public sealed class KvService
             }
         }
         if (writes.Length == 0) return (0, _reads.HeadVersion);
-        return (writes.Length, await CommitPutAsync(ns, writes));
+        return (writes.Length, await CommitPutAsync(ns, writes, by));
     }
 
-    public async Task<(int Count, long Version)> BulkDeleteAsync(KvNamespace ns, IReadOnlyList<string?> keys)
+    public async Task<(int Count, long Version)> BulkDeleteAsync(KvNamespace ns, IReadOnlyList<string?> keys, Caller by)
     {
         BulkCount.CheckDelete(keys.Count, Limits);
         var bytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
         if (bytes.Length == 0) return (0, _reads.HeadVersion);
-        var result = await Writes.WriteAsync(new DeleteEntries(ns, bytes));
+        var result = await Writes.WriteAsync(new DeleteEntries(ns, bytes, Author(by)));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
         return (bytes.Length, result.Version);
     }
@@ -234,6 +254,7 @@ public sealed class KvService
         for (int i = 0; i < keyBytes.Length; i++)
         {
             var found = await _reads.GetAsync(ns, keyBytes[i], read, cancellationToken);
+            Meter(read)?.Read(ns, found.Value?.Length ?? 0);
             asOf = Math.Min(asOf, found.AsOf);
             if (found.Stale is { } s && (stale is null || s > stale)) stale = s;
             await using var value = found.Value;

@@ -14,4 +14,7 @@ namespace Kivi.Protocol;
 [JsonSerializable(typeof(List<string?>))]
 [JsonSerializable(typeof(BulkGetRequest))]
 [JsonSerializable(typeof(NamespaceTitleRequest))]
+[JsonSerializable(typeof(UsageReport))]
+[JsonSerializable(typeof(UsageAnswer))]
+[JsonSerializable(typeof(AuditAnswer))]
 public sealed partial class KiviProtocolJsonContext : JsonSerializerContext;

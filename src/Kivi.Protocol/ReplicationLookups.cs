@@ -19,8 +19,8 @@ public static class ReplicationLookups
     public const string TokenRoute = "/kivi/tokens/{hash}", NamespaceRoute = "/kivi/namespaces/{namespace_id}", AccountRoute = "/kivi/accounts/{account_id}";
 }
 
-/// <summary>A token as an edge learns it: the admin token (<see cref="Root"/>), or a scoped token's id, account, permission and namespaces.</summary>
-public sealed record TokenLookup(bool Root, string Id, string? AccountId, string Permission, IReadOnlyList<string>? Namespaces);
+/// <summary>A token as an edge learns it: the admin token (<see cref="Root"/>), or a scoped token's id, account, permission, namespaces and name.</summary>
+public sealed record TokenLookup(bool Root, string Id, string? AccountId, string Permission, IReadOnlyList<string>? Namespaces, string? Name = null);
 
 /// <summary>A namespace as an edge learns it.</summary>
 public sealed record NamespaceLookup(string Id, string Title, string AccountId, string? Jurisdiction);

@@ -55,6 +55,7 @@ internal static class KiviApi
         AccountEndpoints.Map(root);
         TokenEndpoints.Map(root);
         LimitsEndpoint.Map(root);
+        UsageEndpoints.Map(root);
         Feed.ReplicationEndpoints.Map(root);
         ExportEndpoints.MapSnapshot(root);
         NamespaceEndpoints.Map(namespaces);
@@ -62,6 +63,7 @@ internal static class KiviApi
         BulkEndpoints.Map(namespaces);
         Feed.ChangeFeedEndpoint.MapWatch(namespaces);
         ExportEndpoints.MapExport(namespaces);
+        AuditEndpoint.Map(namespaces);
         role.MapFeed(root, namespaces);
     }
 }

@@ -85,6 +85,15 @@ public sealed class KiviOptions
     /// <summary>The console log's format: "simple" (one line per event, the default) or "json" (one JSON object per line, for log shippers).</summary>
     public string LogFormat { get; set; } = "simple";
 
+    /// <summary>How often the reads and lists a node served are added to the usage table (an edge: sent to its upstream). Also at every UTC hour's end and at shutdown.</summary>
+    public TimeSpan UsageInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// This node's name: an edge reports its usage under it, and keeps unsent reports in <c>usage-outbox-NAME.json</c> in
+    /// its data folder, so it must stay the same across restarts and differ between edges. Default: the host name and the port.
+    /// </summary>
+    public string? NodeName { get; set; }
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -105,6 +114,8 @@ public sealed class KiviOptions
         ("--upload-memory", "KIVI_UPLOAD_MEMORY", "Kivi:UploadMemory"),
         ("--request-log", "KIVI_REQUEST_LOG", "Kivi:RequestLog"),
         ("--log-format", "KIVI_LOG_FORMAT", "Kivi:LogFormat"),
+        ("--usage-interval", "KIVI_USAGE_INTERVAL", "Kivi:UsageInterval"),
+        ("--node-name", "KIVI_NODE_NAME", "Kivi:NodeName"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),
         ("--change-retention", "KIVI_CHANGE_RETENTION", "Kivi:ChangeRetention"),
         ("--feed-heartbeat", "KIVI_FEED_HEARTBEAT", "Kivi:FeedHeartbeat"),

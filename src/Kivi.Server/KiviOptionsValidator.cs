@@ -32,6 +32,9 @@ internal sealed class KiviOptionsValidator : IValidateOptions<KiviOptions>
             yield return $"--min-cache-ttl must be at least 1 and --default-cache-ttl at least --min-cache-ttl (got {o.MinCacheTtl} and {o.DefaultCacheTtl}).";
         if (o.LogFormat is not ("simple" or "json")) yield return $"--log-format must be simple or json, not \"{o.LogFormat}\".";
         if (o.UploadMemory < 1024 * 1024) yield return $"--upload-memory must be at least 1048576 bytes (1 MiB), not {o.UploadMemory}.";
+        if (o.UsageInterval < TimeSpan.FromMilliseconds(100) || o.UsageInterval > TimeSpan.FromSeconds(10))
+            yield return $"--usage-interval must be from 00:00:00.1 to 00:00:10 (edges report at least every 10 s), not {o.UsageInterval}.";
+        if (o.NodeName is { Length: > 200 }) yield return "--node-name must be at most 200 characters.";
         if (role != KiviRole.Edge) yield break;
         foreach (string u in UpstreamTexts(o))
             if (!IsUpstream(u)) yield return $"--upstream must be the http(s) URL of the origin or of another edge, or several such URLs separated by commas (got \"{u}\").";
@@ -55,6 +58,15 @@ internal sealed class KiviOptionsValidator : IValidateOptions<KiviOptions>
         "off" => IntegrityCheck.Off,
         _ => IntegrityCheck.Quick,
     };
+
+    /// <summary>The node's name (<see cref="KiviOptions.NodeName"/>): as set, or the host name and the port of its first listening URL.</summary>
+    public static string NodeName(KiviOptions options, string? urls)
+    {
+        if (!string.IsNullOrEmpty(options.NodeName)) return options.NodeName;
+        string first = (urls ?? KiviOptions.DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? KiviOptions.DefaultUrl;
+        string port = Uri.TryCreate(first.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var url) ? url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) : "0";
+        return $"{Environment.MachineName}-{port}";
+    }
 
     /// <summary>An edge's upstreams, each as a base URL ending in a slash.</summary>
     public static Uri[] Upstreams(KiviOptions options) =>

@@ -1,4 +1,5 @@
 using Kivi.Core;
+using Kivi.Core.Storage;
 using Kivi.Protocol;
 using Kivi.Server.Rest;
 using Kivi.Server.Roles;
@@ -58,6 +59,11 @@ public static class KiviServer
             DefaultCacheTtlSeconds = options.DefaultCacheTtl,
             MinExpirationTtlSeconds = Math.Max(1, options.MinExpirationTtl),
         });
+        builder.Services.AddSingleton<Usage.UsageMeter>();
+        builder.Services.AddSingleton<IUsageMeter>(sp => sp.GetRequiredService<Usage.UsageMeter>());
+        builder.Services.AddSingleton(sp => new Usage.UsageReporter(sp.GetRequiredService<Usage.UsageMeter>(), sp.GetRequiredService<Usage.IUsageSink>(),
+            sp.GetRequiredService<TimeProvider>(), options, sp.GetRequiredService<ILogger<Usage.UsageReporter>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Usage.UsageReporter>());
         builder.Services.AddSingleton<KvService>();
         builder.Services.AddSingleton<HotReadCounter>();
         builder.Services.AddSingleton<FaultLog>();

@@ -46,4 +46,10 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "Cache reset ({Resets} so far): {Reason}; everything held was dropped and the feed starts again from the upstream's head")]
     public static partial void CacheReset(ILogger logger, long resets, string reason);
+
+    [LoggerMessage(16, LogLevel.Warning, "Usage could not be reported ({Reason}); the counts are kept and sent again every interval")]
+    public static partial void UsageReportFailed(ILogger logger, string reason);
+
+    [LoggerMessage(17, LogLevel.Information, "Usage reports are going through again")]
+    public static partial void UsageReportRecovered(ILogger logger);
 }

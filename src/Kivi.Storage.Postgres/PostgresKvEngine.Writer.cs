@@ -153,6 +153,7 @@ public sealed partial class PostgresKvEngine
         private readonly List<long?> _putExp = [];
         private readonly List<long> _putVersion = [];
         private readonly List<byte[]> _putValue = [];
+        private readonly List<long> _putSize = [];
         private readonly HashSet<(long, byte[])> _putKeys = new(EntryKeyComparer.Instance);
 
         // Change-log rows, all sent at the end: nothing in the batch reads the log.
@@ -162,6 +163,12 @@ public sealed partial class PostgresKvEngine
         private readonly List<byte[]?> _logKey = [];
         private readonly List<short> _logKind = [];
         private readonly List<long?> _logExp = [];
+        private readonly List<long> _logAt = [];
+        private readonly List<string?> _logTokenId = [];
+        private readonly List<string?> _logTokenName = [];
+
+        // Usage and storage changes, written with the last round trip (storage of puts goes with the puts themselves).
+        private readonly UsageTally _tally = new();
 
         public long Head { get; private set; } = head;
         public long CatalogVersion { get; private set; } = catalogVersion;
@@ -188,6 +195,7 @@ public sealed partial class PostgresKvEngine
         public Task<WriteResult> Visit(RevokeToken c) => RevokeTokenAsync(c);
         public Task<WriteResult> Visit(PurgeExpired c) => PurgeAsync(c);
         public Task<WriteResult> Visit(TrimChanges c) => TrimAsync(c);
+        public Task<WriteResult> Visit(RecordUsage c) => RecordUsageAsync(c);
 
         private WriteResult Failed(WriteStatus status) => WriteResult.Failed(status, Head);
 
@@ -219,7 +227,9 @@ public sealed partial class PostgresKvEngine
                 _putExp.Add(entry.Expiration);
                 _putVersion.Add(version);
                 _putValue.Add(entry.Value.ToArray());
-                Log(version, c.Namespace.AccountId, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration);
+                _putSize.Add(UsageTally.SizeOf(entry));
+                _tally.Write(c.Namespace, c.Author, entry.Value.Length);
+                Log(version, c.Namespace.AccountId, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration, c.Author);
             }
             return new WriteResult(WriteStatus.Ok, c.Entries.Count, Head);
         }
@@ -228,15 +238,17 @@ public sealed partial class PostgresKvEngine
         {
             if (!View.ByHandle.ContainsKey(c.Namespace.Handle)) return Failed(WriteStatus.NamespaceNotFound);
             await FlushPutsAsync();
-            var deleted = new HashSet<byte[]>(ByteArrayComparer.Instance);
+            var deleted = new Dictionary<byte[], long>(ByteArrayComparer.Instance);
             await using (var cmd = Command(PostgresSql.DeleteKeys, c.Namespace.Handle, c.Keys.ToArray()))
             await using (var r = await cmd.ExecuteReaderAsync())
-                while (await r.ReadAsync()) deleted.Add(r.GetFieldValue<byte[]>(0));
+                while (await r.ReadAsync()) deleted[r.GetFieldValue<byte[]>(0)] = r.GetInt64(1);
             int changed = 0;
             foreach (var key in c.Keys)
             {
-                if (!deleted.Remove(key)) continue; // missing, or named twice
-                Log(++Head, c.Namespace.AccountId, c.Namespace.Id, key, ChangeKind.Delete, null);
+                _tally.Delete(c.Namespace, c.Author);
+                if (!deleted.Remove(key, out long size)) continue; // missing, or named twice
+                _tally.Stored(c.Namespace.Handle, -1, -size);
+                Log(++Head, c.Namespace.AccountId, c.Namespace.Id, key, ChangeKind.Delete, null, c.Author);
                 changed++;
             }
             return new WriteResult(WriteStatus.Ok, changed, Head);
@@ -273,8 +285,10 @@ public sealed partial class PostgresKvEngine
             await FlushPutsAsync();
             int removed = await ExecAsync(PostgresSql.DeleteNamespaceEntries, ns!.Handle);
             await ExecAsync(PostgresSql.DeleteNamespace, ns.Handle);
+            await ExecAsync(PostgresSql.DropStorage, ns.Handle);
+            _tally.Dropped(ns.Handle);
             Change().Remove(ns);
-            Log(++Head, c.AccountId, c.NamespaceId, null, ChangeKind.NamespaceDropped, null);
+            Log(++Head, c.AccountId, c.NamespaceId, null, ChangeKind.NamespaceDropped, null, c.Author);
             return new WriteResult(WriteStatus.Ok, removed, Head);
         }
 
@@ -321,6 +335,7 @@ public sealed partial class PostgresKvEngine
             var ns = new List<long>();
             var keys = new List<byte[]>();
             var expirations = new List<long>();
+            var sizes = new List<long>();
             await using (var cmd = Command(PostgresSql.FindExpired, c.Now, c.MaxRows))
             await using (var r = await cmd.ExecuteReaderAsync())
                 while (await r.ReadAsync())
@@ -328,9 +343,13 @@ public sealed partial class PostgresKvEngine
                     ns.Add(r.GetInt64(0));
                     keys.Add(r.GetFieldValue<byte[]>(1));
                     expirations.Add(r.GetInt64(2));
+                    sizes.Add(r.GetInt64(3));
                 }
             if (ns.Count == 0) return new WriteResult(WriteStatus.Ok, 0, Head);
             await ExecAsync(PostgresSql.DeleteExpired, ns.ToArray(), keys.ToArray());
+            for (int i = 0; i < ns.Count; i++)
+                if (View.ByHandle.TryGetValue(ns[i], out var owner)) _tally.Expired(owner.AccountId, owner.Id, ns[i], c.Now, sizes[i]);
+                else _tally.Stored(ns[i], -1, -sizes[i]);
             for (int i = 0; i < ns.Count; i++)
                 if (View.ByHandle.TryGetValue(ns[i], out var owner))
                     Log(++Head, owner.AccountId, owner.Id, keys[i], ChangeKind.Expire, expirations[i]);
@@ -340,8 +359,26 @@ public sealed partial class PostgresKvEngine
         private async Task<WriteResult> TrimAsync(TrimChanges c) =>
             new(WriteStatus.Ok, await ExecAsync(PostgresSql.TrimChanges, c.UpToVersion), Head);
 
-        private void Log(long version, string account, string ns, byte[]? key, ChangeKind kind, long? expiration)
+        /// <summary>Applies a usage report, unless its reporter's sequence shows it was applied before (read under the head lock).</summary>
+        private async Task<WriteResult> RecordUsageAsync(RecordUsage c)
         {
+            var report = c.Report;
+            if (report.Reporter is { } reporter)
+            {
+                await using (var cmd = Command(PostgresSql.ReporterSequence, reporter))
+                    if (await cmd.ExecuteScalarAsync() is long applied && applied >= report.Sequence) return new WriteResult(WriteStatus.Ok, 0, Head);
+                await ExecAsync(PostgresSql.SetReporterSequence, reporter, report.Sequence);
+            }
+            foreach (var row in report.Rows)
+                _tally.Add(row, View.Namespaces.TryGetValue(row.NamespaceId, out var ns) && ns.AccountId == row.AccountId ? ns.Handle : 0);
+            return new WriteResult(WriteStatus.Ok, report.Rows.Count, Head);
+        }
+
+        private void Log(long version, string account, string ns, byte[]? key, ChangeKind kind, long? expiration, ChangeAuthor? author = null)
+        {
+            _logAt.Add(author?.At ?? 0);
+            _logTokenId.Add(author?.TokenId);
+            _logTokenName.Add(author?.TokenName);
             _logVersion.Add(version);
             _logAccount.Add(account);
             _logNs.Add(ns);
@@ -361,8 +398,12 @@ public sealed partial class PostgresKvEngine
         private void AddPuts(NpgsqlBatch batch)
         {
             if (_putNs.Count == 0) return;
+            var ns = _putNs.ToArray();
+            var keys = _putKey.ToArray();
+            batch.BatchCommands.Add(BatchCommand(PostgresSql.StoragePuts, ns, keys, _putSize.ToArray())); // before the upsert: it reads the old rows
             batch.BatchCommands.Add(BatchCommand(PostgresSql.UpsertMany,
-                _putNs.ToArray(), _putKey.ToArray(), _putMeta.ToArray(), _putExp.ToArray(), _putVersion.ToArray(), _putValue.ToArray()));
+                ns, keys, _putMeta.ToArray(), _putExp.ToArray(), _putVersion.ToArray(), _putValue.ToArray()));
+            _putSize.Clear();
             _putNs.Clear();
             _putKey.Clear();
             _putMeta.Clear();
@@ -379,13 +420,29 @@ public sealed partial class PostgresKvEngine
             AddPuts(batch);
             if (_logVersion.Count > 0)
                 batch.BatchCommands.Add(BatchCommand(PostgresSql.LogMany,
-                    _logVersion.ToArray(), _logAccount.ToArray(), _logNs.ToArray(), _logKey.ToArray(), _logKind.ToArray(), _logExp.ToArray()));
+                    _logVersion.ToArray(), _logAccount.ToArray(), _logNs.ToArray(), _logKey.ToArray(), _logKind.ToArray(), _logExp.ToArray(),
+                    _logAt.ToArray(), _logTokenId.ToArray(), _logTokenName.ToArray()));
+            AddTally(batch);
             if (Head != _startHead || CatalogVersion != _startCatalog)
             {
                 batch.BatchCommands.Add(BatchCommand(PostgresSql.WriteHead, Head, CatalogVersion));
                 if (notify) batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresSql.Notify)); // delivered at COMMIT, and only if it commits
             }
             if (batch.BatchCommands.Count > 0) await batch.ExecuteNonQueryAsync();
+        }
+
+        /// <summary>Storage changes of deletes and purges, then the usage rows (which read the storage they end with).</summary>
+        private void AddTally(NpgsqlBatch batch)
+        {
+            if (_tally.IsEmpty) return;
+            var storage = _tally.StorageDeltas;
+            if (storage.Count > 0)
+                batch.BatchCommands.Add(BatchCommand(PostgresSql.AddStorage, storage.Keys.ToArray(), storage.Values.Select(v => v.Keys).ToArray(), storage.Values.Select(v => v.Bytes).ToArray()));
+            var rows = _tally.OperationRows.ToArray();
+            if (rows.Length > 0)
+                batch.BatchCommands.Add(BatchCommand(PostgresSql.AddUsage, rows.Select(r => r.AccountId).ToArray(), rows.Select(r => r.NamespaceId).ToArray(),
+                    rows.Select(r => r.Hour).ToArray(), rows.Select(r => r.Reads).ToArray(), rows.Select(r => r.Writes).ToArray(), rows.Select(r => r.Deletes).ToArray(),
+                    rows.Select(r => r.Lists).ToArray(), rows.Select(r => r.ReadBytes).ToArray(), rows.Select(r => r.WriteBytes).ToArray(), rows.Select(r => r.Handle).ToArray()));
         }
 
         private NpgsqlCommand Command(string sql, params object[] values)

@@ -70,6 +70,30 @@ internal static class PostgresSql
         """,
         // 3. Workers KV's namespace jurisdiction, set at creation.
         "ALTER TABLE kivi_namespaces ADD COLUMN jurisdiction text;",
+        // 4. Who made each change and when (the audit); usage by namespace and hour; storage per namespace, counted
+        // once here from the rows and from then on kept by the writers as they write; the last report applied per reporter.
+        """
+        ALTER TABLE kivi_changes ADD COLUMN at bigint NOT NULL DEFAULT 0;
+        ALTER TABLE kivi_changes ADD COLUMN token_id text;
+        ALTER TABLE kivi_changes ADD COLUMN token_name text;
+        CREATE TABLE kivi_storage (ns bigint PRIMARY KEY, keys bigint NOT NULL, bytes bigint NOT NULL);
+        INSERT INTO kivi_storage (ns, keys, bytes)
+            SELECT ns, count(*), sum(octet_length(key) + octet_length(value) + coalesce(octet_length(metadata), 0)) FROM kivi_entries GROUP BY ns;
+        CREATE TABLE kivi_usage (
+            account_id text NOT NULL,
+            ns text NOT NULL,
+            hour bigint NOT NULL,
+            reads bigint NOT NULL DEFAULT 0,
+            writes bigint NOT NULL DEFAULT 0,
+            deletes bigint NOT NULL DEFAULT 0,
+            lists bigint NOT NULL DEFAULT 0,
+            read_bytes bigint NOT NULL DEFAULT 0,
+            write_bytes bigint NOT NULL DEFAULT 0,
+            keys bigint,
+            bytes bigint,
+            PRIMARY KEY (account_id, ns, hour));
+        CREATE TABLE kivi_usage_reporters (reporter text PRIMARY KEY, sequence bigint NOT NULL);
+        """,
     ];
 
     public const string ReadStoreId = "SELECT store_id FROM kivi_store WHERE id = 1;";
@@ -142,11 +166,52 @@ internal static class PostgresSql
         ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;
         """;
     public const string LogMany = """
-        INSERT INTO kivi_changes (version, account_id, ns, key, kind, expiration)
-        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::smallint[], $6::bigint[]);
+        INSERT INTO kivi_changes (version, account_id, ns, key, kind, expiration, at, token_id, token_name)
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::smallint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[]);
+        """;
+
+    // ---- usage and storage (written in the transaction of the writes they count) ----
+    /// <summary>Sent just before <see cref="UpsertMany"/> with its keys and their new sizes: adds keys that are new and the change in bytes.</summary>
+    public const string StoragePuts = """
+        INSERT INTO kivi_storage (ns, keys, bytes)
+        SELECT n.ns, count(*) - count(e.key), sum(n.size) - coalesce(sum(octet_length(e.key) + octet_length(e.value) + coalesce(octet_length(e.metadata), 0)), 0)
+        FROM unnest($1::bigint[], $2::bytea[], $3::bigint[]) AS n(ns, key, size) LEFT JOIN kivi_entries e ON e.ns = n.ns AND e.key = n.key
+        GROUP BY n.ns
+        ON CONFLICT (ns) DO UPDATE SET keys = kivi_storage.keys + excluded.keys, bytes = kivi_storage.bytes + excluded.bytes;
+        """;
+    public const string AddStorage = """
+        INSERT INTO kivi_storage (ns, keys, bytes) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
+        ON CONFLICT (ns) DO UPDATE SET keys = kivi_storage.keys + excluded.keys, bytes = kivi_storage.bytes + excluded.bytes;
+        """;
+    public const string DropStorage = "DELETE FROM kivi_storage WHERE ns = $1;";
+    public const string AddUsage = """
+        INSERT INTO kivi_usage (account_id, ns, hour, reads, writes, deletes, lists, read_bytes, write_bytes, keys, bytes)
+        SELECT u.a, u.ns, u.h, u.r, u.w, u.d, u.l, u.rb, u.wb, s.keys, s.bytes
+        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
+            AS u(a, ns, h, r, w, d, l, rb, wb, handle)
+        LEFT JOIN kivi_storage s ON s.ns = u.handle
+        ON CONFLICT (account_id, ns, hour) DO UPDATE SET reads = kivi_usage.reads + excluded.reads, writes = kivi_usage.writes + excluded.writes,
+            deletes = kivi_usage.deletes + excluded.deletes, lists = kivi_usage.lists + excluded.lists,
+            read_bytes = kivi_usage.read_bytes + excluded.read_bytes, write_bytes = kivi_usage.write_bytes + excluded.write_bytes,
+            keys = coalesce(excluded.keys, kivi_usage.keys), bytes = coalesce(excluded.bytes, kivi_usage.bytes);
+        """;
+    public const string ReporterSequence = "SELECT sequence FROM kivi_usage_reporters WHERE reporter = $1;";
+    public const string SetReporterSequence = "INSERT INTO kivi_usage_reporters (reporter, sequence) VALUES ($1, $2) ON CONFLICT (reporter) DO UPDATE SET sequence = excluded.sequence;";
+    public const string ReadUsage = """
+        SELECT ns, hour, reads, writes, deletes, lists, read_bytes, write_bytes, keys, bytes FROM kivi_usage
+        WHERE account_id = $1 AND ($2::text IS NULL OR ns = $2) AND hour >= $3 AND hour < $4 ORDER BY hour, ns;
+        """;
+    public const string ReadStorage = """
+        SELECT n.id, coalesce(s.keys, 0), coalesce(s.bytes, 0) FROM kivi_namespaces n LEFT JOIN kivi_storage s ON s.ns = n.handle
+        WHERE n.account_id = $1 ORDER BY n.id;
+        """;
+    public const string ReadAudit = """
+        SELECT version, key, kind, expiration, at, token_id, token_name FROM kivi_changes
+        WHERE version < $1 AND account_id = $2 AND ns = $3 AND ($4::bytea IS NULL OR key = $4) AND at >= $5 AND at < $6
+        ORDER BY version DESC LIMIT $7;
         """;
     public const string CurrentVersion = "SELECT version, expiration FROM kivi_entries WHERE ns = $1 AND key = $2;";
-    public const string DeleteKeys = "DELETE FROM kivi_entries WHERE ns = $1 AND key = ANY($2) RETURNING key;";
+    public const string DeleteKeys = "DELETE FROM kivi_entries WHERE ns = $1 AND key = ANY($2) RETURNING key, octet_length(key) + octet_length(value) + coalesce(octet_length(metadata), 0);";
     public const string InsertAccount = "INSERT INTO kivi_accounts (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING;";
     public const string InsertNamespace = "INSERT INTO kivi_namespaces (handle, id, account_id, title, jurisdiction) VALUES ($1, $2, $3, $4, $5);";
     public const string RenameNamespace = "UPDATE kivi_namespaces SET title = $1 WHERE handle = $2;";
@@ -156,7 +221,7 @@ internal static class PostgresSql
     public const string UpdateTokenHash = "UPDATE kivi_tokens SET hash = $1 WHERE id = $2 AND account_id = $3;";
     public const string DeleteToken = "DELETE FROM kivi_tokens WHERE id = $1 AND account_id = $2;";
     public const string FindExpired = """
-        SELECT e.ns, e.key, e.expiration FROM kivi_entries e
+        SELECT e.ns, e.key, e.expiration, octet_length(e.key) + octet_length(e.value) + coalesce(octet_length(e.metadata), 0) FROM kivi_entries e
         WHERE e.expiration IS NOT NULL AND e.expiration <= $1 LIMIT $2;
         """;
     public const string DeleteExpired = """

@@ -40,6 +40,22 @@ internal sealed class NativeStatement : IDisposable
         return raw.sqlite3_changes(_db);
     }
 
+    /// <summary>Runs the statement for its first row's first column: null when there is no row or the column is NULL.</summary>
+    public long? ScalarInt64()
+    {
+        int rc = raw.sqlite3_step(_statement);
+        try
+        {
+            if (rc == raw.SQLITE_ROW) return raw.sqlite3_column_type(_statement, 0) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(_statement, 0);
+            if (rc != raw.SQLITE_DONE) Check(rc);
+            return null;
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+    }
+
     private void Check(int rc)
     {
         if (rc != raw.SQLITE_OK) throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc);

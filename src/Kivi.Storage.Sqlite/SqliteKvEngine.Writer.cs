@@ -9,7 +9,10 @@ public sealed partial class SqliteKvEngine
 {
     private SqliteCommand _begin = null!, _commit = null!, _rollback = null!;
     private SqliteCommand _upsertZero = null!, _current = null!, _writeHead = null!;
-    private NativeStatement _upsert = null!, _delete = null!, _log = null!;
+    private NativeStatement _upsert = null!, _delete = null!, _log = null!, _entrySize = null!, _addStorage = null!, _addUsage = null!;
+
+    // The usage and storage changes of the open transaction, written just before its COMMIT (the writer's only).
+    private readonly UsageTally _tally = new();
 
     // The writer's own view of which namespace handles exist, so a put needs no lookup query. Only the
     // writer changes namespaces; after a rollback the view is reloaded from the database.
@@ -25,6 +28,9 @@ public sealed partial class SqliteKvEngine
         _delete = new NativeStatement(c, SqliteSql.Delete);
         _current = Prepared(c, SqliteSql.CurrentVersion, "$ns", "$key");
         _log = new NativeStatement(c, SqliteSql.LogChange);
+        _entrySize = new NativeStatement(c, SqliteSql.EntrySize);
+        _addStorage = new NativeStatement(c, SqliteSql.AddStorage);
+        _addUsage = new NativeStatement(c, SqliteSql.AddUsage);
         _writeHead = Prepared(c, SqliteSql.WriteHead, "$v");
     }
 
@@ -33,6 +39,9 @@ public sealed partial class SqliteKvEngine
         _upsert?.Dispose();
         _delete?.Dispose();
         _log?.Dispose();
+        _entrySize?.Dispose();
+        _addStorage?.Dispose();
+        _addUsage?.Dispose();
     }
 
     private static SqliteCommand Prepared(SqliteConnection c, string sql, params string[] parameters)
@@ -86,6 +95,7 @@ public sealed partial class SqliteKvEngine
                         if (!await arrival) break;
                         arrival = null;
                     }
+                    WriteTally();
                     if (head != _head)
                     {
                         _writeHead.Parameters[0].Value = head;
@@ -173,6 +183,7 @@ public sealed partial class SqliteKvEngine
         {
             _begin.ExecuteNonQuery();
             foreach (var pending in batch) (pending.Result, pending.Publish) = Apply(pending.Command, ref head);
+            WriteTally();
             if (head != _head)
             {
                 _writeHead.Parameters[0].Value = head;
@@ -201,6 +212,7 @@ public sealed partial class SqliteKvEngine
     private void Rollback()
     {
         try { _rollback.ExecuteNonQuery(); } catch (SqliteException) { /* the transaction may already be gone */ }
+        _tally.Clear();
         ReloadLiveNamespaces();
     }
 
@@ -230,6 +242,7 @@ public sealed partial class SqliteKvEngine
         public (WriteResult, Action?) Visit(RevokeToken c) => e.ApplyRevokeToken(c, Head);
         public (WriteResult, Action?) Visit(PurgeExpired c) => (e.ApplyPurge(c, ref Head), null);
         public (WriteResult, Action?) Visit(TrimChanges c) => (new WriteResult(WriteStatus.Ok, e.Exec(SqliteSql.TrimChanges, ("$v", c.UpToVersion)), Head), null);
+        public (WriteResult, Action?) Visit(RecordUsage c) => (e.ApplyUsage(c, Head), null);
     }
 
     private bool NamespaceStillExists(long handle) => _liveNamespaces.Contains(handle);
@@ -250,6 +263,9 @@ public sealed partial class SqliteKvEngine
         foreach (var entry in c.Entries)
         {
             long version = ++head;
+            long? oldSize = EntrySize(c.Namespace.Handle, entry.Key);
+            _tally.Stored(c.Namespace.Handle, oldSize is null ? 1 : 0, UsageTally.SizeOf(entry) - (oldSize ?? 0));
+            _tally.Write(c.Namespace, c.Author, entry.Value.Length);
             if (entry.Value.Length <= _options.InlineValueBytes && entry.Value.TryGetContiguous(out var bytes))
             {
                 _upsert.Bind(1, c.Namespace.Handle);
@@ -273,7 +289,7 @@ public sealed partial class SqliteKvEngine
                 using var blob = new SqliteBlob(_writer!, "entries", "value", rowId);
                 foreach (var segment in entry.Value.Segments) blob.Write(segment.Span);
             }
-            LogChange(version, c.Namespace.AccountId, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration);
+            LogChange(version, c.Namespace.AccountId, c.Namespace.Id, entry.Key, ChangeKind.Put, entry.Expiration, c.Author);
         }
         return new WriteResult(WriteStatus.Ok, c.Entries.Count, head);
     }
@@ -294,10 +310,13 @@ public sealed partial class SqliteKvEngine
         int changed = 0;
         foreach (var key in c.Keys)
         {
+            _tally.Delete(c.Namespace, c.Author);
+            if (EntrySize(c.Namespace.Handle, key) is not { } size) continue;
             _delete.Bind(1, c.Namespace.Handle);
             _delete.Bind(2, key);
-            if (_delete.Execute() == 0) continue;
-            LogChange(++head, c.Namespace.AccountId, c.Namespace.Id, key, ChangeKind.Delete, null);
+            _delete.Execute();
+            _tally.Stored(c.Namespace.Handle, -1, -size);
+            LogChange(++head, c.Namespace.AccountId, c.Namespace.Id, key, ChangeKind.Delete, null, c.Author);
             changed++;
         }
         return new WriteResult(WriteStatus.Ok, changed, head);
@@ -332,8 +351,10 @@ public sealed partial class SqliteKvEngine
         long handle = found!.Value;
         int removed = Exec(SqliteSql.DeleteNamespaceEntries, ("$h", handle));
         Exec(SqliteSql.DeleteNamespace, ("$h", handle));
+        Exec(SqliteSql.DropStorage, ("$h", handle));
+        _tally.Dropped(handle);
         _liveNamespaces.Remove(handle);
-        LogChange(++head, c.AccountId, c.NamespaceId, null, ChangeKind.NamespaceDropped, null);
+        LogChange(++head, c.AccountId, c.NamespaceId, null, ChangeKind.NamespaceDropped, null, c.Author);
         string id = c.NamespaceId;
         return (new WriteResult(WriteStatus.Ok, removed, head), () => _namespaces.TryRemove(id, out _));
     }
@@ -385,23 +406,24 @@ public sealed partial class SqliteKvEngine
 
     private WriteResult ApplyPurge(PurgeExpired c, ref long head)
     {
-        var expired = new List<(long RowId, string Ns, byte[] Key, long Expiration, string Account)>();
+        var expired = new List<(long RowId, string Ns, byte[] Key, long Expiration, string Account, long Handle, long Size)>();
         using (var find = Command(_writer!, SqliteSql.FindExpired))
         {
             find.Parameters.AddWithValue("$now", c.Now);
             find.Parameters.AddWithValue("$max", c.MaxRows);
             using var r = find.ExecuteReader();
-            while (r.Read()) expired.Add((r.GetInt64(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetInt64(3), r.GetString(4)));
+            while (r.Read()) expired.Add((r.GetInt64(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetInt64(3), r.GetString(4), r.GetInt64(5), r.GetInt64(6)));
         }
-        foreach (var (rowId, ns, key, expiration, account) in expired)
+        foreach (var (rowId, ns, key, expiration, account, handle, size) in expired)
         {
             Exec(SqliteSql.DeleteRow, ("$r", rowId));
+            _tally.Expired(account, ns, handle, c.Now, size);
             LogChange(++head, account, ns, key, ChangeKind.Expire, expiration);
         }
         return new WriteResult(WriteStatus.Ok, expired.Count, head);
     }
 
-    private void LogChange(long version, string account, string ns, byte[]? key, ChangeKind kind, long? expiration)
+    private void LogChange(long version, string account, string ns, byte[]? key, ChangeKind kind, long? expiration, ChangeAuthor? author = null)
     {
         _log.Bind(1, version);
         _log.Bind(2, ns);
@@ -410,7 +432,61 @@ public sealed partial class SqliteKvEngine
         _log.Bind(4, (int)kind);
         _log.Bind(5, expiration);
         _log.Bind(6, account);
+        _log.Bind(7, author?.At ?? 0);
+        _log.Bind(8, author?.TokenId);
+        _log.Bind(9, author?.TokenName);
         _log.Execute();
+    }
+
+    /// <summary>The entry's size as storage counts it, or null when the key is not there (in the open transaction).</summary>
+    private long? EntrySize(long handle, byte[] key)
+    {
+        _entrySize.Bind(1, handle);
+        _entrySize.Bind(2, key);
+        return _entrySize.ScalarInt64();
+    }
+
+    /// <summary>Applies a usage report, unless its reporter's sequence shows it was applied before.</summary>
+    private WriteResult ApplyUsage(RecordUsage c, long head)
+    {
+        var report = c.Report;
+        if (report.Reporter is { } reporter)
+        {
+            if (Exec<long?>(SqliteSql.ReporterSequence, ("$r", reporter)) is { } applied && applied >= report.Sequence)
+                return new WriteResult(WriteStatus.Ok, 0, head);
+            Exec(SqliteSql.SetReporterSequence, ("$r", reporter), ("$s", report.Sequence));
+        }
+        foreach (var row in report.Rows)
+            _tally.Add(row, _namespaces.TryGetValue(row.NamespaceId, out var ns) && ns.AccountId == row.AccountId ? ns.Handle : 0);
+        return new WriteResult(WriteStatus.Ok, report.Rows.Count, head);
+    }
+
+    /// <summary>Writes the open transaction's storage and usage changes, just before its COMMIT.</summary>
+    private void WriteTally()
+    {
+        if (_tally.IsEmpty) return;
+        foreach (var (handle, (keys, bytes)) in _tally.StorageDeltas)
+        {
+            _addStorage.Bind(1, handle);
+            _addStorage.Bind(2, keys);
+            _addStorage.Bind(3, bytes);
+            _addStorage.Execute();
+        }
+        foreach (var row in _tally.OperationRows)
+        {
+            _addUsage.Bind(1, row.AccountId);
+            _addUsage.Bind(2, row.NamespaceId);
+            _addUsage.Bind(3, row.Hour);
+            _addUsage.Bind(4, row.Reads);
+            _addUsage.Bind(5, row.Writes);
+            _addUsage.Bind(6, row.Deletes);
+            _addUsage.Bind(7, row.Lists);
+            _addUsage.Bind(8, row.ReadBytes);
+            _addUsage.Bind(9, row.WriteBytes);
+            _addUsage.Bind(10, row.Handle);
+            _addUsage.Execute();
+        }
+        _tally.Clear();
     }
 
     private int Exec(string sql, params (string Name, object Value)[] parameters)

@@ -67,6 +67,30 @@ internal static class SqliteSql
         """,
         // 5: Workers KV's namespace jurisdiction, set at creation.
         "ALTER TABLE namespaces ADD COLUMN jurisdiction TEXT;",
+        // 6: who made each change and when (the audit); usage by namespace and hour; storage per namespace, counted
+        // once here from the rows and from then on kept by the writer as it writes; the last report applied per reporter.
+        """
+        ALTER TABLE changes ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE changes ADD COLUMN token_id TEXT;
+        ALTER TABLE changes ADD COLUMN token_name TEXT;
+        CREATE TABLE storage (ns INTEGER PRIMARY KEY, keys INTEGER NOT NULL, bytes INTEGER NOT NULL);
+        INSERT INTO storage (ns, keys, bytes)
+            SELECT ns, count(*), sum(length(key) + length(value) + coalesce(length(CAST(metadata AS BLOB)), 0)) FROM entries GROUP BY ns;
+        CREATE TABLE usage (
+            account_id TEXT NOT NULL,
+            ns TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            reads INTEGER NOT NULL DEFAULT 0,
+            writes INTEGER NOT NULL DEFAULT 0,
+            deletes INTEGER NOT NULL DEFAULT 0,
+            lists INTEGER NOT NULL DEFAULT 0,
+            read_bytes INTEGER NOT NULL DEFAULT 0,
+            write_bytes INTEGER NOT NULL DEFAULT 0,
+            keys INTEGER,
+            bytes INTEGER,
+            PRIMARY KEY (account_id, ns, hour)) WITHOUT ROWID;
+        CREATE TABLE usage_reporters (reporter TEXT PRIMARY KEY, sequence INTEGER NOT NULL) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>A new epoch at the head, keeping the newest StoreLineage.MaxEpochs.</summary>
@@ -135,7 +159,39 @@ internal static class SqliteSql
         """;
     public const string Delete = "DELETE FROM entries WHERE ns = ?1 AND key = ?2;";
     public const string CurrentVersion = "SELECT version, expiration FROM entries WHERE ns = $ns AND key = $key;";
-    public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration, account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6);";
+    public const string LogChange = "INSERT INTO changes (version, ns, key, kind, expiration, account_id, at, token_id, token_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);";
+
+    // ---- usage and storage (written by the writer, in the transaction of the writes they count) ----
+    /// <summary>An entry's size as storage counts it; length() of a column reads no overflow page.</summary>
+    public const string EntrySize = "SELECT length(key) + length(value) + coalesce(length(CAST(metadata AS BLOB)), 0) FROM entries WHERE ns = ?1 AND key = ?2;";
+    public const string AddStorage = """
+        INSERT INTO storage (ns, keys, bytes) VALUES (?1, ?2, ?3)
+        ON CONFLICT (ns) DO UPDATE SET keys = keys + excluded.keys, bytes = bytes + excluded.bytes;
+        """;
+    public const string DropStorage = "DELETE FROM storage WHERE ns = $h;";
+    public const string AddUsage = """
+        INSERT INTO usage (account_id, ns, hour, reads, writes, deletes, lists, read_bytes, write_bytes, keys, bytes)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT keys FROM storage WHERE ns = ?10), (SELECT bytes FROM storage WHERE ns = ?10))
+        ON CONFLICT (account_id, ns, hour) DO UPDATE SET reads = reads + excluded.reads, writes = writes + excluded.writes,
+            deletes = deletes + excluded.deletes, lists = lists + excluded.lists, read_bytes = read_bytes + excluded.read_bytes,
+            write_bytes = write_bytes + excluded.write_bytes, keys = coalesce(excluded.keys, keys), bytes = coalesce(excluded.bytes, bytes);
+        """;
+    public const string ReporterSequence = "SELECT sequence FROM usage_reporters WHERE reporter = $r;";
+    public const string SetReporterSequence = "INSERT INTO usage_reporters (reporter, sequence) VALUES ($r, $s) ON CONFLICT (reporter) DO UPDATE SET sequence = excluded.sequence;";
+    public const string ReadUsage = """
+        SELECT ns, hour, reads, writes, deletes, lists, read_bytes, write_bytes, keys, bytes FROM usage
+        WHERE account_id = $a AND ($ns IS NULL OR ns = $ns) AND hour >= $since AND hour < $until ORDER BY hour, ns;
+        """;
+    public const string ReadStorage = """
+        SELECT n.id, coalesce(s.keys, 0), coalesce(s.bytes, 0) FROM namespaces n LEFT JOIN storage s ON s.ns = n.handle
+        WHERE n.account_id = $a ORDER BY n.id;
+        """;
+    /// <summary>Newest first by the log's key; the time and key are filters (the log is bounded by its retention).</summary>
+    public const string ReadAudit = """
+        SELECT version, key, kind, expiration, at, token_id, token_name FROM changes
+        WHERE version < $before AND account_id = $a AND ns = $ns AND ($key IS NULL OR key = $key) AND at >= $since AND at < $until
+        ORDER BY version DESC LIMIT $limit;
+        """;
     public const string InsertAccount = "INSERT OR IGNORE INTO accounts (id, name) VALUES ($id, $name);";
     public const string CountNamespaces = "SELECT count(*) FROM namespaces WHERE account_id = $a;";
     public const string TitleTaken = "SELECT 1 FROM namespaces WHERE account_id = $a AND title = $t AND id <> $id;";
@@ -146,7 +202,8 @@ internal static class SqliteSql
     public const string DeleteNamespace = "DELETE FROM namespaces WHERE handle = $h;";
     public const string DeleteNamespaceEntries = "DELETE FROM entries WHERE ns = $h;";
     public const string FindExpired = """
-        SELECT e.rowid, n.id, e.key, e.expiration, n.account_id FROM entries e JOIN namespaces n ON n.handle = e.ns
+        SELECT e.rowid, n.id, e.key, e.expiration, n.account_id, e.ns, length(e.key) + length(e.value) + coalesce(length(CAST(e.metadata AS BLOB)), 0)
+        FROM entries e JOIN namespaces n ON n.handle = e.ns
         WHERE e.expiration IS NOT NULL AND e.expiration <= $now LIMIT $max;
         """;
     public const string DeleteRow = "DELETE FROM entries WHERE rowid = $r;";

@@ -12,7 +12,7 @@ namespace Kivi.Storage.Conformance;
 /// project subclasses this and supplies <see cref="CreateEngineAsync"/>; a cache in front of a store supplies
 /// <see cref="Front"/> as well, and every rule is checked through it. Time is a fake clock.
 /// </summary>
-public abstract class KvEngineConformance : IAsyncLifetime
+public abstract partial class KvEngineConformance : IAsyncLifetime
 {
     protected const string Account = "0123456789abcdef0123456789abcdef";
     protected static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -24,6 +24,10 @@ public abstract class KvEngineConformance : IAsyncLifetime
     /// <summary>What reads and writes go through: the store, or a cache in front of it (<see cref="Front"/>).</summary>
     protected IKvReads Reads { get; private set; } = null!;
     protected KvService Kv { get; private set; } = null!;
+
+    /// <summary>The token every write of the suite is made with: the audit must name it.</summary>
+    protected static Kivi.Core.Access.Caller Writer { get; } = Kivi.Core.Access.Caller.For(
+        new Kivi.Core.Access.KvToken("token-1", Account, "conformance writer", Kivi.Core.Access.TokenPermission.AccountAdmin, null, 0, new byte[32]));
     protected KvNamespace Ns { get; private set; } = null!;
     protected long Now => Clock.GetUtcNow().ToUnixTimeSeconds();
 
@@ -50,7 +54,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     }
 
     protected Task<long> Put(string key, string value, string? ttl = null, string? expiration = null, string? metadata = null) =>
-        Kv.PutAsync(Ns, new PutRequest(key, ValueBuffer.FromBytes(Encoding.UTF8.GetBytes(value)), expiration, ttl, metadata is null ? default : Encoding.UTF8.GetBytes(metadata)));
+        Kv.PutAsync(Ns, new PutRequest(key, ValueBuffer.FromBytes(Encoding.UTF8.GetBytes(value)), expiration, ttl, metadata is null ? default : Encoding.UTF8.GetBytes(metadata)), Writer);
 
     protected async Task<string?> Get(string key)
     {
@@ -116,8 +120,8 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Delete_removes_a_key_and_a_missing_key_is_fine()
     {
         await Put("gone", "v");
-        await Kv.DeleteAsync(Ns, "gone");
-        await Kv.DeleteAsync(Ns, "never-was");
+        await Kv.DeleteAsync(Ns, "gone", Writer);
+        await Kv.DeleteAsync(Ns, "never-was", Writer);
         Assert.Null(await Get("gone"));
     }
 
@@ -146,7 +150,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     [InlineData(null)]
     public async Task An_empty_key_is_refused(string? key)
     {
-        var e = await Refused(() => Kv.PutAsync(Ns, new PutRequest(key, ValueBuffer.FromBytes([1]))));
+        var e = await Refused(() => Kv.PutAsync(Ns, new PutRequest(key, ValueBuffer.FromBytes([1])), Writer));
         Assert.Equal(400, e.StatusCode);
         Assert.Equal("Key names must not be empty", e.Message);
     }
@@ -199,14 +203,14 @@ public abstract class KvEngineConformance : IAsyncLifetime
         big[0] = 1;
         big[^1] = 2;
         Random.Shared.NextBytes(big.AsSpan(1000, 1000));
-        await Kv.PutAsync(Ns, new PutRequest("big", ValueBuffer.FromBytes(big)));
+        await Kv.PutAsync(Ns, new PutRequest("big", ValueBuffer.FromBytes(big)), Writer);
         await using (var value = (await Kv.GetAsync(Ns, "big", default, CancellationToken.None)).Value)
         {
             Assert.Equal(big.Length, value!.Length);
             var read = await value.ReadAllAsync(CancellationToken.None);
             Assert.True(big.AsSpan().SequenceEqual(read.Span));
         }
-        var e = await Refused(() => Kv.PutAsync(Ns, new PutRequest("bigger", ValueBuffer.FromBytes(new byte[big.Length + 1]))));
+        var e = await Refused(() => Kv.PutAsync(Ns, new PutRequest("bigger", ValueBuffer.FromBytes(new byte[big.Length + 1])), Writer));
         Assert.Equal(413, e.StatusCode);
         Assert.Equal("Value length of 26214401 exceeds limit of 26214400.", e.Message);
         Assert.Null(await Get("bigger"));
@@ -352,7 +356,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Cursor_paging_returns_every_key_exactly_once_in_order()
     {
         var keys = Enumerable.Range(0, 250).Select(i => $"k{i:D4}").ToList();
-        await Kv.BulkPutAsync(Ns, keys.Select(k => new BulkWriteItem { Key = k, Value = "v" }).ToList());
+        await Kv.BulkPutAsync(Ns, keys.Select(k => new BulkWriteItem { Key = k, Value = "v" }).ToList(), Writer);
         var first = (await Kv.ListKeysAsync(Ns, null, "100", null, 1, default, CancellationToken.None)).Value;
         Assert.Equal(100, first.Keys.Count);
         Assert.False(first.ListComplete);
@@ -380,7 +384,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     [Fact]
     public async Task The_list_limit_defaults_to_1000_and_refuses_outside_1_to_1000()
     {
-        await Kv.BulkPutAsync(Ns, Enumerable.Range(0, 1001).Select(i => new BulkWriteItem { Key = $"k{i:D4}", Value = "v" }).ToList());
+        await Kv.BulkPutAsync(Ns, Enumerable.Range(0, 1001).Select(i => new BulkWriteItem { Key = $"k{i:D4}", Value = "v" }).ToList(), Writer);
         var page = (await Kv.ListKeysAsync(Ns, null, null, null, 1, default, CancellationToken.None)).Value;
         Assert.Equal(1000, page.Keys.Count);
         Assert.NotNull(page.Cursor);
@@ -416,14 +420,14 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Bulk_write_takes_up_to_10000_pairs_with_base64_values_and_refuses_more()
     {
         var items = Enumerable.Range(0, 10_000).Select(i => new BulkWriteItem { Key = $"b{i}", Value = Convert.ToBase64String([(byte)(i % 256)]), Base64 = true }).ToList();
-        Assert.Equal(10_000, (await Kv.BulkPutAsync(Ns, items)).Count);
+        Assert.Equal(10_000, (await Kv.BulkPutAsync(Ns, items, Writer)).Count);
         await using (var v = (await Kv.GetAsync(Ns, "b300", default, CancellationToken.None)).Value)
         {
             var bytes = (await v!.ReadAllAsync(CancellationToken.None)).ToArray();
             Assert.Equal(new byte[] { 300 % 256 }, bytes);
         }
         items.Add(new BulkWriteItem { Key = "one-too-many", Value = "x" });
-        var e = await Refused(() => Kv.BulkPutAsync(Ns, items));
+        var e = await Refused(() => Kv.BulkPutAsync(Ns, items, Writer));
         Assert.Equal("received 10001 key/value pairs, but max allowed per request is: 10000", e.Message);
         Assert.Null(await Get("one-too-many"));
     }
@@ -434,7 +438,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         // IKvWrites' rule, which a single node's cache relies on to install each entry at its own version.
         await Put("x", "0");
         var items = new List<BulkWriteItem?> { new() { Key = "c", Value = "1" }, new() { Key = "a", Value = "2" }, new() { Key = "b", Value = "3" } };
-        var (count, last) = await Kv.BulkPutAsync(Ns, items);
+        var (count, last) = await Kv.BulkPutAsync(Ns, items, Writer);
         Assert.Equal(3, count);
         foreach (var (key, version) in new[] { ("c", last - 2), ("a", last - 1), ("b", last) })
         {
@@ -443,7 +447,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         }
 
         long before = Engine.HeadVersion;
-        var (deleted, at) = await Kv.BulkDeleteAsync(Ns, ["b", "missing", "x"]);
+        var (deleted, at) = await Kv.BulkDeleteAsync(Ns, ["b", "missing", "x"], Writer);
         var changes = await Engine.ReadChangesAsync(before, 10, CancellationToken.None);
         Assert.Equal([("b", at - 1), ("x", at)], changes.Select(c => (Encoding.UTF8.GetString(c.Key!), c.Version)));
         Assert.Equal(at, Engine.HeadVersion); // a key that did not exist took no version
@@ -461,7 +465,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
             new() { Key = "fine", Value = "v" },
             new() { Key = "bad-ttl", Value = "v", ExpirationTtl = System.Text.Json.JsonDocument.Parse("10").RootElement },
         };
-        var e = await Refused(() => Kv.BulkPutAsync(Ns, items));
+        var e = await Refused(() => Kv.BulkPutAsync(Ns, items, Writer));
         Assert.Contains("Invalid expiration_ttl of 10", e.Message, StringComparison.Ordinal);
         Assert.Contains("item 1", e.Message, StringComparison.Ordinal);
         Assert.Null(await Get("fine"));
@@ -470,7 +474,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     [Fact]
     public async Task Bulk_write_applies_expiration_and_metadata_per_pair()
     {
-        await Kv.BulkPutAsync(Ns, [new BulkWriteItem { Key = "e", Value = "v", ExpirationTtl = System.Text.Json.JsonDocument.Parse("120").RootElement, Metadata = System.Text.Json.JsonDocument.Parse("{\"a\": [1]}").RootElement }]);
+        await Kv.BulkPutAsync(Ns, [new BulkWriteItem { Key = "e", Value = "v", ExpirationTtl = System.Text.Json.JsonDocument.Parse("120").RootElement, Metadata = System.Text.Json.JsonDocument.Parse("{\"a\": [1]}").RootElement }], Writer);
         var info = (await Kv.GetInfoAsync(Ns, "e", default, CancellationToken.None)).Value;
         Assert.Equal(Now + 120, info!.Expiration);
         Assert.Equal("{\"a\":[1]}", info.Metadata);
@@ -481,9 +485,9 @@ public abstract class KvEngineConformance : IAsyncLifetime
     {
         await Put("d1", "v");
         await Put("d2", "v");
-        Assert.Equal(3, (await Kv.BulkDeleteAsync(Ns, ["d1", "d2", "missing"])).Count);
+        Assert.Equal(3, (await Kv.BulkDeleteAsync(Ns, ["d1", "d2", "missing"], Writer)).Count);
         Assert.Empty(await ListAll());
-        var e = await Refused(() => Kv.BulkDeleteAsync(Ns, Enumerable.Range(0, 10_001).Select(i => (string?)$"k{i}").ToList()));
+        var e = await Refused(() => Kv.BulkDeleteAsync(Ns, Enumerable.Range(0, 10_001).Select(i => (string?)$"k{i}").ToList(), Writer));
         Assert.Equal(400, e.StatusCode);
     }
 
@@ -511,8 +515,8 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Bulk_get_refuses_answers_over_the_total_size_limit()
     {
         var small = new KvService(Reads, KvLimits.WorkersKv with { MaxBulkGetResponseBytes = 2_000_000 }, Clock);
-        await Kv.PutAsync(Ns, new PutRequest("a", ValueBuffer.FromBytes(new byte[1_200_000])));
-        await Kv.PutAsync(Ns, new PutRequest("b", ValueBuffer.FromBytes(new byte[1_200_000])));
+        await Kv.PutAsync(Ns, new PutRequest("a", ValueBuffer.FromBytes(new byte[1_200_000])), Writer);
+        await Kv.PutAsync(Ns, new PutRequest("b", ValueBuffer.FromBytes(new byte[1_200_000])), Writer);
         Assert.Single((await small.BulkGetAsync(Ns, ["a"], BulkGetType.Text, default, CancellationToken.None)).Value);
         var e = await Refused(() => small.BulkGetAsync(Ns, ["a", "b"], BulkGetType.Text, default, CancellationToken.None));
         Assert.Equal(413, e.StatusCode);
@@ -529,7 +533,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         await using var snapshot = await Engine.OpenSnapshotAsync(CancellationToken.None);
         Assert.Equal(Engine.HeadVersion, snapshot.Version);
         await Put("a", "changed");
-        await Kv.DeleteAsync(Ns, "b");
+        await Kv.DeleteAsync(Ns, "b", Writer);
         await Put("c", "new");
         var other = await Kv.CreateNamespaceAsync(Account, "created later", CancellationToken.None);
 
@@ -544,7 +548,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task A_snapshot_reads_every_live_entry_exactly_in_key_order()
     {
         var binary = Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7)).ToArray(); // larger than any inline threshold
-        await Kv.PutAsync(Ns, new PutRequest("bin", ValueBuffer.FromBytes(binary), MetadataJson: "{\"m\":1}"u8.ToArray()));
+        await Kv.PutAsync(Ns, new PutRequest("bin", ValueBuffer.FromBytes(binary), MetadataJson: "{\"m\":1}"u8.ToArray()), Writer);
         await Put("é", "accent");
         await Put("z", "last", expiration: (Now + 3600).ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Put("gone", "soon", ttl: "60");
@@ -609,7 +613,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     public async Task Deleting_a_namespace_drops_its_entries_and_later_writes_fail()
     {
         await Put("k", "v");
-        await Kv.DeleteNamespaceAsync(Account, Ns.Id, CancellationToken.None);
+        await Kv.DeleteNamespaceAsync(Account, Ns.Id, Writer, CancellationToken.None);
         await Refused(() => Kv.GetNamespaceAsync(Account, Ns.Id, CancellationToken.None).AsTask());
         var e = await Refused(() => Put("k2", "v"));
         Assert.Equal(KvErrorCode.NamespaceNotFound, e.Code);
@@ -641,7 +645,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
         await Engine.WriteAsync(new EnsureAccount(other, "other"));
         Assert.Null(await Engine.GetNamespaceAsync(other, Ns.Id, CancellationToken.None));
         Assert.Equal(0, (await Kv.ListNamespacesAsync(other, 1, 10, NamespaceOrder.Id, false, null, CancellationToken.None)).TotalCount);
-        await Refused(() => Kv.DeleteNamespaceAsync(other, Ns.Id, CancellationToken.None));
+        await Refused(() => Kv.DeleteNamespaceAsync(other, Ns.Id, Writer, CancellationToken.None));
         Assert.NotNull(await Engine.GetNamespaceAsync(Account, Ns.Id, CancellationToken.None));
     }
 
@@ -650,8 +654,8 @@ public abstract class KvEngineConformance : IAsyncLifetime
     {
         long start = Engine.HeadVersion;
         long v1 = await Put("a", "1", ttl: "100");
-        await Kv.DeleteAsync(Ns, "a");
-        await Kv.DeleteAsync(Ns, "a"); // deleting a missing key changes nothing
+        await Kv.DeleteAsync(Ns, "a", Writer);
+        await Kv.DeleteAsync(Ns, "a", Writer); // deleting a missing key changes nothing
         var changes = await Engine.ReadChangesAsync(start, 10, CancellationToken.None);
         Assert.Equal([ChangeKind.Put, ChangeKind.Delete], changes.Select(c => c.Kind));
         Assert.Equal(v1, changes[0].Version);
@@ -663,7 +667,7 @@ public abstract class KvEngineConformance : IAsyncLifetime
     // ---- conditional writes (Kivi's addition) ----
 
     private Task<long> PutIf(string key, string value, string? ifMatch = null, string? ifNoneMatch = null, string? ttl = null) =>
-        Kv.PutAsync(Ns, new PutRequest(key, ValueBuffer.FromBytes(Encoding.UTF8.GetBytes(value)), null, ttl, default, ifMatch, ifNoneMatch));
+        Kv.PutAsync(Ns, new PutRequest(key, ValueBuffer.FromBytes(Encoding.UTF8.GetBytes(value)), null, ttl, default, ifMatch, ifNoneMatch), Writer);
 
     [Fact]
     public async Task If_none_match_star_creates_once_and_refuses_an_existing_key()

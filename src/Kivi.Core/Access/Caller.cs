@@ -11,20 +11,27 @@ public sealed class Caller
 {
     private readonly HashSet<string>? _namespaces;
 
-    private Caller(string tokenId, string? accountId, TokenPermission permission, IReadOnlyList<string>? namespaces)
+    private Caller(string tokenId, string tokenName, string? accountId, TokenPermission permission, IReadOnlyList<string>? namespaces)
     {
         TokenId = tokenId;
+        TokenName = tokenName;
         AccountId = accountId;
         Permission = permission;
         _namespaces = namespaces is null ? null : new HashSet<string>(namespaces, StringComparer.Ordinal);
     }
 
     /// <summary>The admin token: every account, every permission.</summary>
-    public static Caller Root { get; } = new("admin", null, TokenPermission.AccountAdmin, null);
+    public static Caller Root { get; } = new("admin", "admin token", null, TokenPermission.AccountAdmin, null);
 
-    public static Caller For(KvToken token) => new(token.Id, token.AccountId, token.Permission, token.Namespaces);
+    public static Caller For(KvToken token) => new(token.Id, token.Name, token.AccountId, token.Permission, token.Namespaces);
 
     public string TokenId { get; }
+
+    /// <summary>The token's name, recorded with every change it makes (its value never is).</summary>
+    public string TokenName { get; }
+
+    /// <summary>Who makes a change made now by this caller, for the change log's audit.</summary>
+    public ChangeAuthor Author(long atMilliseconds) => new(TokenId, TokenName, atMilliseconds);
     public string? AccountId { get; }
     public TokenPermission Permission { get; }
     public bool IsRoot => AccountId is null;

@@ -11,4 +11,7 @@ public interface IKvChangeLog
 
     /// <summary>Reads the change log after <paramref name="afterVersion"/>, oldest first.</summary>
     ValueTask<IReadOnlyList<ChangeRecord>> ReadChangesAsync(long afterVersion, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The audit: changes of a namespace or a key with who made them, newest first (as far back as the log is retained).</summary>
+    ValueTask<IReadOnlyList<AuditRecord>> ReadAuditAsync(AuditQuery query, CancellationToken cancellationToken);
 }

@@ -2,10 +2,10 @@ namespace Kivi.Core.Storage;
 
 /// <summary>
 /// A storage engine: a store with every capability (reading, writing, the change log, the catalog, snapshots,
-/// maintenance). SQLite and PostgreSQL implement it; a cache in front of a store implements only what it adds
+/// maintenance, usage). SQLite and PostgreSQL implement it; a cache in front of a store implements only what it adds
 /// (<see cref="IKvReads"/>, and <see cref="IKvWrites"/> for a single node's), an edge only <see cref="IKvReads"/>.
 /// </summary>
-public interface IKvEngine : IKvReads, IKvWrites, IKvChangeLog, IKvCatalog, IKvSnapshots, IKvMaintenance, IAsyncDisposable
+public interface IKvEngine : IKvReads, IKvWrites, IKvChangeLog, IKvCatalog, IKvSnapshots, IKvMaintenance, IKvUsage, IAsyncDisposable
 {
     /// <summary>What and where the store is, for the start-up log ("SQLite at /data/kivi.db").</summary>
     string Description { get; }

@@ -17,4 +17,5 @@ public interface IWriteCommandVisitor<out T>
     T Visit(RevokeToken command);
     T Visit(PurgeExpired command);
     T Visit(TrimChanges command);
+    T Visit(RecordUsage command);
 }

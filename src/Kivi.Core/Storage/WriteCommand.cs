@@ -7,14 +7,20 @@ public abstract record WriteCommand
     public abstract T Accept<T>(IWriteCommandVisitor<T> visitor);
 }
 
-/// <summary>Puts one or more entries into a namespace, all or none; a single put may carry a <see cref="Precondition"/>.</summary>
-public sealed record PutEntries(KvNamespace Namespace, IReadOnlyList<EntryWrite> Entries, Precondition? Condition = null) : WriteCommand
+/// <summary>
+/// Puts one or more entries into a namespace, all or none; a single put may carry a <see cref="Precondition"/>. With an
+/// <see cref="Author"/>, the change log records who made it and each entry counts one write in the namespace's usage.
+/// </summary>
+public sealed record PutEntries(KvNamespace Namespace, IReadOnlyList<EntryWrite> Entries, Precondition? Condition = null, ChangeAuthor? Author = null) : WriteCommand
 {
     public override T Accept<T>(IWriteCommandVisitor<T> visitor) => visitor.Visit(this);
 }
 
-/// <summary>Deletes keys from a namespace; keys that do not exist are skipped.</summary>
-public sealed record DeleteEntries(KvNamespace Namespace, IReadOnlyList<byte[]> Keys) : WriteCommand
+/// <summary>
+/// Deletes keys from a namespace; keys that do not exist are skipped (no change, no version) but, with an
+/// <see cref="Author"/>, each key named counts one delete in the namespace's usage, as Workers KV bills it.
+/// </summary>
+public sealed record DeleteEntries(KvNamespace Namespace, IReadOnlyList<byte[]> Keys, ChangeAuthor? Author = null) : WriteCommand
 {
     public override T Accept<T>(IWriteCommandVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -32,7 +38,7 @@ public sealed record RenameNamespace(string AccountId, string NamespaceId, strin
 }
 
 /// <summary>Drops a namespace and every entry in it.</summary>
-public sealed record DeleteNamespace(string AccountId, string NamespaceId) : WriteCommand
+public sealed record DeleteNamespace(string AccountId, string NamespaceId, ChangeAuthor? Author = null) : WriteCommand
 {
     public override T Accept<T>(IWriteCommandVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -57,6 +63,16 @@ public sealed record RollToken(string AccountId, string TokenId, byte[] Hash) : 
 
 /// <summary>Deletes a token.</summary>
 public sealed record RevokeToken(string AccountId, string TokenId) : WriteCommand
+{
+    public override T Accept<T>(IWriteCommandVisitor<T> visitor) => visitor.Visit(this);
+}
+
+/// <summary>
+/// Adds read and list counts to the usage table. A report from another node (<see cref="UsageReport.Reporter"/> set) is
+/// applied at most once: one whose sequence is not above the last applied from that reporter changes nothing and
+/// succeeds, so a reporter that never heard the answer sends it again safely.
+/// </summary>
+public sealed record RecordUsage(Kivi.Protocol.UsageReport Report) : WriteCommand
 {
     public override T Accept<T>(IWriteCommandVisitor<T> visitor) => visitor.Visit(this);
 }

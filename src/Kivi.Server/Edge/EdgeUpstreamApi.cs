@@ -12,7 +12,7 @@ internal sealed class EdgeUpstreamApi(KiviUpstream upstream)
     {
         if (await upstream.GetResultAsync(ReplicationLookups.TokenPath(hash), KiviProtocolJsonContext.Default.TokenLookup, "token lookup", ct) is not { } found) return null;
         if (found.Root) return Caller.Root;
-        var token = new KvToken(found.Id, found.AccountId!, "", TokenService.ParsePermission(found.Permission), found.Namespaces?.ToList(), 0, hash);
+        var token = new KvToken(found.Id, found.AccountId!, found.Name ?? "", TokenService.ParsePermission(found.Permission), found.Namespaces?.ToList(), 0, hash);
         return Caller.For(token);
     }
 

@@ -33,7 +33,7 @@ internal static class ReplicationEndpoints
         if (found is null || !(found.IsRoot || context.Caller().CanSeeAccount(found.AccountId!)))
             throw new KvException(404, Protocol.KvErrorCode.TokenNotFound, "Token not found");
         await Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, new TokenLookup(found.IsRoot, found.TokenId, found.AccountId,
-            TokenService.PermissionName(found.Permission), found.Namespaces?.ToArray()), KiviProtocolJsonContext.Default.TokenLookup));
+            TokenService.PermissionName(found.Permission), found.Namespaces?.ToArray(), found.TokenName), KiviProtocolJsonContext.Default.TokenLookup));
     }
 
     private static async Task FindNamespaceAsync(HttpContext context, KvService kv, string namespace_id)

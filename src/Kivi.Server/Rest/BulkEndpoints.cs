@@ -26,7 +26,7 @@ internal static class BulkEndpoints
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         long max = kv.Limits.MaxBulkWriteBytes;
         var items = await RequestBody.ReadJsonAsync(context, max, _ => KvErrors.BulkWriteTooLarge(max), KiviProtocolJsonContext.Default.ListBulkWriteItem);
-        var (count, version) = await kv.BulkPutAsync(ns, items);
+        var (count, version) = await kv.BulkPutAsync(ns, items, context.Caller());
         ValueEndpoints.SetVersion(context.Response, version);
         await WriteCountAsync(context, count);
     }
@@ -35,7 +35,7 @@ internal static class BulkEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         var keys = await RequestBody.ReadJsonAsync(context, MaxKeyListBody, n => KvErrors.InvalidRequest($"The request body exceeds the limit of {MaxKeyListBody} bytes."), KiviProtocolJsonContext.Default.ListString);
-        var (count, version) = await kv.BulkDeleteAsync(ns, keys);
+        var (count, version) = await kv.BulkDeleteAsync(ns, keys, context.Caller());
         ValueEndpoints.SetVersion(context.Response, version);
         await WriteCountAsync(context, count);
     }

@@ -17,7 +17,7 @@ namespace Kivi.Server.Rest;
 /// every rule; this path only reuses those rules' answers (<see cref="Kivi.Core.Access.Caller.CanRead"/>,
 /// the key rules of <see cref="KeyName"/>, the cache's freshness) without routing or per-request scopes.
 /// </summary>
-internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter)
+internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter, Usage.UsageMeter meter)
 {
     /// <summary>The route the value endpoint is mapped with (account, namespace, key), matched as sent.</summary>
     private static readonly RawRouteMatcher Route = new(RoutePatternFactory.Parse(KiviApi.Root + KiviApi.Namespaces + ValueEndpoints.ValueRoute));
@@ -39,6 +39,7 @@ internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAu
             && hot.Cache.TryGetFresh(new CacheKey(ns.Id, key), hot.DefaultCacheTtl) is { IsPresent: true } entry) // fresh implies not expired
         {
             counter.Add();
+            meter.Read(ns, entry.Value!.Length);
             return WriteAsync(context.Response, entry);
         }
         return next(context);

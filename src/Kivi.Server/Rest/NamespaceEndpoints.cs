@@ -98,7 +98,7 @@ internal static class NamespaceEndpoints
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         await ResolveManagedAsync(context, kv, account_id, namespace_id);
-        await kv.DeleteNamespaceAsync(account_id, namespace_id, context.RequestAborted);
+        await kv.DeleteNamespaceAsync(account_id, namespace_id, context.Caller(), context.RequestAborted);
         await Envelope.OkEmptyAsync(context);
     }
 

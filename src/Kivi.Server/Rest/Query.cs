@@ -46,4 +46,15 @@ internal static class Query
             throw KvErrors.InvalidRequest($"{name} must be a positive whole number, not \"{raw}\".");
         return value;
     }
+
+    /// <summary>A point in time given as ISO 8601 (UTC unless it says otherwise) or as Unix seconds; null when absent.</summary>
+    public static DateTimeOffset? Time(IQueryCollection query, string name)
+    {
+        string? raw = Text(query, name);
+        if (string.IsNullOrEmpty(raw)) return null;
+        if (long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out long seconds) && seconds <= 253402300799)
+            return DateTimeOffset.FromUnixTimeSeconds(seconds);
+        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)) return time;
+        throw KvErrors.InvalidRequest($"{name} must be a time in ISO 8601 (2026-11-30T12:00:00Z) or in Unix seconds, not \"{raw}\".");
+    }
 }

@@ -59,7 +59,7 @@ internal static class ValueEndpoints
         {
             var q = context.Request.Query;
             var (ifMatch, ifNoneMatch) = Preconditions(context.Request);
-            var (version, expires) = await kv.PutEntryAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata, ifMatch, ifNoneMatch));
+            var (version, expires) = await kv.PutEntryAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata, ifMatch, ifNoneMatch), context.Caller());
             SetVersion(context.Response, version, expires);
         }
         await Envelope.OkEmptyAsync(context);
@@ -68,7 +68,7 @@ internal static class ValueEndpoints
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
-        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, ValuesMarker)));
+        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, ValuesMarker), context.Caller()));
         await Envelope.OkEmptyAsync(context);
     }
 

@@ -45,6 +45,8 @@ internal sealed class StoreRole(KiviRole role) : IRoleModule
         services.AddSingleton<IKvCatalog>(sp => sp.GetRequiredService<IKvEngine>());
         services.AddSingleton<IKvSnapshots>(sp => sp.GetRequiredService<IKvEngine>());
         services.AddSingleton<IKvMaintenance>(sp => sp.GetRequiredService<IKvEngine>());
+        services.AddSingleton<IKvUsage>(sp => sp.GetRequiredService<IKvEngine>());
+        services.AddSingleton<Usage.IUsageSink>(sp => new Usage.StoreUsageSink(sp.GetRequiredService<IKvEngine>()));
 
         // Over PostgreSQL other origins may write too, and only the change log would tell this process: the
         // single node's in-process cache (kept current by its own writes) is for a store it alone writes.

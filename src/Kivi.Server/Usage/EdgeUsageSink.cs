@@ -1,0 +1,29 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Kivi.Protocol;
+
+namespace Kivi.Server.Usage;
+
+/// <summary>An edge's reads and lists: cut into a numbered report in the outbox, then sent upstream oldest first until acknowledged.</summary>
+internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutbox outbox) : IUsageSink
+{
+    public async Task SendAsync(IReadOnlyList<UsageCount> rows, CancellationToken cancellationToken)
+    {
+        outbox.Cut(rows);
+        foreach (var report in outbox.Pending.ToArray())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, UsageReport.Path)
+            {
+                Content = JsonContent.Create(report, KiviProtocolJsonContext.Default.UsageReport),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await upstream.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                string body = await response.Content.ReadAsStringAsync(cancellationToken);
+                throw new HttpRequestException($"The upstream refused usage report {report.Sequence}: {(int)response.StatusCode} {(EnvelopeJson.TryReadError(body, out _, out string message) ? message : body)}");
+            }
+            outbox.Acknowledged(report);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Kivi.Core.Storage;
+using Kivi.Protocol;
+
+namespace Kivi.Server.Usage;
+
+/// <summary>A store's own reads and lists, written to its usage table through its writer (rows that fail are kept and sent with the next).</summary>
+internal sealed class StoreUsageSink(IKvEngine engine) : IUsageSink
+{
+    private readonly List<UsageCount> _pending = [];
+
+    public async Task SendAsync(IReadOnlyList<UsageCount> rows, CancellationToken cancellationToken)
+    {
+        _pending.AddRange(rows);
+        if (_pending.Count == 0) return;
+        await engine.WriteAsync(new RecordUsage(new UsageReport(null, 0, _pending.ToArray())));
+        _pending.Clear();
+    }
+}
