@@ -11,7 +11,8 @@ public sealed class KiviServerFixture : IAsyncLifetime
 {
     public const string Token = "test-admin-token-0123456789";
     public const string AccountId = "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0";
-    private readonly string _data = Directory.CreateTempSubdirectory("kivi-http-").FullName;
+    private string _data = Directory.CreateTempSubdirectory("kivi-http-").FullName;
+    private bool _ownsData = true;
     private WebApplication? _app;
     private string[] _extraArgs = [];
 
@@ -21,6 +22,22 @@ public sealed class KiviServerFixture : IAsyncLifetime
         var fixture = new KiviServerFixture { _extraArgs = extraArgs };
         await fixture.InitializeAsync();
         return fixture;
+    }
+
+    /// <summary>
+    /// Stops this node cleanly (as SIGTERM would) and starts another over the same data folder and settings; the new one
+    /// is the test's to dispose, the folder stays this fixture's.
+    /// </summary>
+    public async Task<KiviServerFixture> RestartAsync()
+    {
+        await _app!.StopAsync();
+        await _app.DisposeAsync();
+        _app = null;
+        var next = new KiviServerFixture { _extraArgs = _extraArgs, _ownsData = false };
+        Directory.Delete(next._data);
+        next._data = _data;
+        await next.InitializeAsync();
+        return next;
     }
 
     public HttpClient Client { get; private set; } = null!;
@@ -65,6 +82,6 @@ public sealed class KiviServerFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-        Directory.Delete(_data, recursive: true);
+        if (_ownsData) Directory.Delete(_data, recursive: true);
     }
 }
