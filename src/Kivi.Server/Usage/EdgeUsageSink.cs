@@ -5,11 +5,14 @@ using Kivi.Protocol;
 namespace Kivi.Server.Usage;
 
 /// <summary>An edge's reads and lists: cut into a numbered report in the outbox, then sent upstream oldest first until acknowledged.</summary>
-internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutbox outbox) : IUsageSink
+internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutbox outbox, TimeSpan timeout) : IUsageSink
 {
     public async Task SendAsync(IReadOnlyList<UsageCount> rows, CancellationToken cancellationToken)
     {
         outbox.Cut(rows);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout); // an upstream that hangs delays the next report, never stops it
+        cancellationToken = bounded.Token;
         foreach (var report in outbox.Pending.ToArray())
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, UsageReport.Path)
