@@ -23,6 +23,8 @@ internal static class KiviCli
         root.Subcommands.Add(TransferCommands.Import(globals));
         root.Subcommands.Add(SnapshotCommands.Snapshot(globals));
         root.Subcommands.Add(SnapshotCommands.Restore(globals));
+        root.Subcommands.Add(UsageCommands.Usage(globals));
+        root.Subcommands.Add(UsageCommands.Audit(globals));
         root.Subcommands.Add(ProfileCommands.Build(globals));
 
         var parsed = root.Parse(args);
