@@ -16,11 +16,13 @@ public sealed class KvService
     private readonly IKvCatalog? _catalog;
     private readonly TimeProvider _time;
     private readonly IUsageMeter? _meter;
+    private readonly IQuotaGate? _quota;
 
-    public KvService(IKvReads reads, KvLimits limits, TimeProvider time, IKvWrites? writes = null, IKvCatalog? catalog = null, IUsageMeter? meter = null)
+    public KvService(IKvReads reads, KvLimits limits, TimeProvider time, IKvWrites? writes = null, IKvCatalog? catalog = null, IUsageMeter? meter = null, IQuotaGate? quota = null)
     {
         _reads = reads;
         _meter = meter;
+        _quota = quota;
         _writes = writes;
         _catalog = catalog;
         Limits = limits;
@@ -41,6 +43,10 @@ public sealed class KvService
 
     /// <summary>Where a read is counted: nowhere when an edge fills its cache (the edge counts the read it serves).</summary>
     private IUsageMeter? Meter(ReadOptions read) => read.FromEdge ? null : _meter;
+
+    /// <summary>Admits operations under the quotas (a read an edge makes to fill its cache is not one).</summary>
+    private ValueTask AdmitAsync(KvNamespace ns, UsageKind kind, long count, CancellationToken cancellationToken, ReadOptions? read = null, byte[]? key = null) =>
+        _quota is null || read?.FromEdge == true ? ValueTask.CompletedTask : _quota.AdmitAsync(ns, kind, count, cancellationToken, key);
 
     /// <summary>A change made now by <paramref name="caller"/>, as the change log and the usage table record it.</summary>
     private ChangeAuthor Author(Caller caller) => caller.Author(_time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -133,7 +139,9 @@ public sealed class KvService
     /// <summary>Reads a value; counted as one read (found or not) in the namespace's usage.</summary>
     public async ValueTask<KvRead<StoredValue?>> GetAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken)
     {
-        var found = await _reads.GetAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
+        var keyBytes = KeyName.ToUtf8(key, Limits);
+        await AdmitAsync(ns, UsageKind.Reads, 1, cancellationToken, read);
+        var found = await _reads.GetAsync(ns, keyBytes, Now(read), cancellationToken);
         Meter(read)?.Read(ns, found.Value?.Length ?? 0);
         return found;
     }
@@ -141,7 +149,9 @@ public sealed class KvService
     /// <summary>Reads a key's metadata, expiration and version; counted as one read.</summary>
     public async ValueTask<KvRead<EntryInfo?>> GetInfoAsync(KvNamespace ns, string? key, ReadOptions read, CancellationToken cancellationToken)
     {
-        var found = await _reads.GetInfoAsync(ns, KeyName.ToUtf8(key, Limits), Now(read), cancellationToken);
+        var keyBytes = KeyName.ToUtf8(key, Limits);
+        await AdmitAsync(ns, UsageKind.Reads, 1, cancellationToken, read);
+        var found = await _reads.GetInfoAsync(ns, keyBytes, Now(read), cancellationToken);
         Meter(read)?.Read(ns, 0);
         return found;
     }
@@ -153,13 +163,16 @@ public sealed class KvService
     public async Task<(long Version, long? Expiration)> PutEntryAsync(KvNamespace ns, PutRequest request, Caller by)
     {
         var write = CheckPut(request.Key, request.Value, request.Expiration, request.ExpirationTtl, Metadata.Normalize(request.MetadataJson.Span, Limits));
-        return (await CommitPutAsync(ns, [write], by, Conditions.Parse(request.IfMatch, request.IfNoneMatch, NowSeconds)), write.Expiration);
+        var condition = Conditions.Parse(request.IfMatch, request.IfNoneMatch, NowSeconds);
+        await AdmitAsync(ns, UsageKind.Writes, 1, CancellationToken.None, key: write.Key);
+        return (await CommitPutAsync(ns, [write], by, condition), write.Expiration);
     }
 
     /// <summary>Deletes one key (a missing key is not an error); returns the store's version after the delete.</summary>
     public async Task<long> DeleteAsync(KvNamespace ns, string? key, Caller by)
     {
         var bytes = KeyName.ToUtf8(key, Limits);
+        await AdmitAsync(ns, UsageKind.Deletes, 1, CancellationToken.None, key: bytes);
         var result = await Writes.WriteAsync(new DeleteEntries(ns, [bytes], Author(by)));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
         return result.Version;
@@ -192,6 +205,7 @@ public sealed class KvService
         int take = ListLimit.Parse(limit, minLimit, Limits);
         var prefixBytes = KeyName.PrefixToUtf8(prefix, Limits);
         var after = ListCursor.Decode(cursor);
+        await AdmitAsync(ns, UsageKind.Lists, 1, cancellationToken, read);
         var listed = await _reads.ListAsync(ns, prefixBytes, after, take + 1, Now(read), cancellationToken);
         Meter(read)?.List(ns);
         var rows = listed.Value;
@@ -221,6 +235,7 @@ public sealed class KvService
             }
         }
         if (writes.Length == 0) return (0, _reads.HeadVersion);
+        await AdmitAsync(ns, UsageKind.Writes, writes.Length, CancellationToken.None);
         return (writes.Length, await CommitPutAsync(ns, writes, by));
     }
 
@@ -229,6 +244,7 @@ public sealed class KvService
         BulkCount.CheckDelete(keys.Count, Limits);
         var bytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
         if (bytes.Length == 0) return (0, _reads.HeadVersion);
+        await AdmitAsync(ns, UsageKind.Deletes, bytes.Length, CancellationToken.None);
         var result = await Writes.WriteAsync(new DeleteEntries(ns, bytes, Author(by)));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
         return (bytes.Length, result.Version);
@@ -247,6 +263,7 @@ public sealed class KvService
         BulkCount.CheckGet(keys?.Count ?? 0, Limits);
         ArgumentNullException.ThrowIfNull(keys); // CheckGet refused none
         var keyBytes = keys.Select(k => KeyName.ToUtf8(k, Limits)).ToArray();
+        await AdmitAsync(ns, UsageKind.Reads, keyBytes.Length, cancellationToken, read);
         long total = 0, asOf = long.MaxValue;
         TimeSpan? stale = null;
         read = Now(read);

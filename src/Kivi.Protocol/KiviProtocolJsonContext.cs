@@ -17,4 +17,5 @@ namespace Kivi.Protocol;
 [JsonSerializable(typeof(UsageReport))]
 [JsonSerializable(typeof(UsageAnswer))]
 [JsonSerializable(typeof(AuditAnswer))]
+[JsonSerializable(typeof(QuotaState))]
 public sealed partial class KiviProtocolJsonContext : JsonSerializerContext;

@@ -33,6 +33,12 @@ public static class KvErrorCode
     public const int NotJson = 10027;
     /// <summary>A conditional write whose precondition failed (Kivi's addition).</summary>
     public const int PreconditionFailed = 10050;
+
+    /// <summary>Workers KV's: a daily (or, in Kivi, monthly or storage) quota reached.</summary>
+    public const int QuotaExceeded = 10048;
+
+    /// <summary>Kivi's: a second write to one key within a second, with the per-key write limit on (Workers KV answers 429 too).</summary>
+    public const int KeyWriteRateLimited = 10051;
     /// <summary>No token with that id in the account.</summary>
     public const int TokenNotFound = 10060;
     /// <summary>An unexpected server fault.</summary>

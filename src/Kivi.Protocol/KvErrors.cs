@@ -83,4 +83,16 @@ public static class KvErrors
     public static KvException AccountNameInvalid() => new(400, KvErrorCode.InvalidRequest, "An account name must be 1 to 120 characters.");
 
     public static KvException InvalidRequest(string message) => new(400, KvErrorCode.InvalidRequest, message);
+
+    /// <summary>An operation over quota: Workers KV's 429, code and text (its quotas are daily; Kivi's may be monthly, or per namespace).</summary>
+    public static KvException QuotaExceeded(bool account, bool monthly) => new(429, KvErrorCode.QuotaExceeded,
+        (account ? "your account has reached the free usage limit" : "this namespace has reached its usage limit") + " for this operation for " + (monthly ? "this month" : "today"));
+
+    /// <summary>A write refused because the account or namespace stores as much as its quota allows.</summary>
+    public static KvException StorageQuotaExceeded(bool account, string what, long limit) => new(429, KvErrorCode.QuotaExceeded,
+        $"{(account ? "your account" : "this namespace")} has reached its storage limit of {N(limit)} {what}; delete keys to write again");
+
+    /// <summary>Workers KV's limit of one write a second to one key, when turned on.</summary>
+    public static KvException KeyWriteRateLimited() => new(429, KvErrorCode.KeyWriteRateLimited,
+        "Too many writes to this key: at most 1 write per second to the same key (Workers KV's limit); retry with exponential backoff");
 }

@@ -94,6 +94,19 @@ public sealed class KiviOptions
     /// </summary>
     public string? NodeName { get; set; }
 
+    /// <summary>
+    /// Quotas, off by default: rules <c>account|namespace:ID|*:day|month:KIND=N,...</c> (KIND reads, writes, deletes, lists,
+    /// storage_keys, storage_bytes) separated by ';'. An operation over quota is answered 429 with Workers KV's code 10048.
+    /// Set on the store; its edges learn them from it.
+    /// </summary>
+    public string? Quota { get; set; }
+
+    /// <summary>Workers KV's limit of one write a second to the same key (429 beyond it); off by default.</summary>
+    public bool KeyWriteLimit { get; set; }
+
+    /// <summary>With <see cref="KeyWriteLimit"/>: how long after a write to a key the next is refused (Workers KV: one second).</summary>
+    public TimeSpan KeyWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -114,6 +127,9 @@ public sealed class KiviOptions
         ("--upload-memory", "KIVI_UPLOAD_MEMORY", "Kivi:UploadMemory"),
         ("--request-log", "KIVI_REQUEST_LOG", "Kivi:RequestLog"),
         ("--log-format", "KIVI_LOG_FORMAT", "Kivi:LogFormat"),
+        ("--quota", "KIVI_QUOTA", "Kivi:Quota"),
+        ("--key-write-limit", "KIVI_KEY_WRITE_LIMIT", "Kivi:KeyWriteLimit"),
+        ("--key-write-interval", "KIVI_KEY_WRITE_INTERVAL", "Kivi:KeyWriteInterval"),
         ("--usage-interval", "KIVI_USAGE_INTERVAL", "Kivi:UsageInterval"),
         ("--node-name", "KIVI_NODE_NAME", "Kivi:NodeName"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),

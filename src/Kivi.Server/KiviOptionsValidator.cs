@@ -35,13 +35,30 @@ internal sealed class KiviOptionsValidator : IValidateOptions<KiviOptions>
         if (o.UsageInterval < TimeSpan.FromMilliseconds(100) || o.UsageInterval > TimeSpan.FromSeconds(10))
             yield return $"--usage-interval must be from 00:00:00.1 to 00:00:10 (edges report at least every 10 s), not {o.UsageInterval}.";
         if (o.NodeName is { Length: > 200 }) yield return "--node-name must be at most 200 characters.";
+        if (QuotaProblem(o) is { } quota) yield return quota;
+        if (o.KeyWriteInterval <= TimeSpan.Zero) yield return $"--key-write-interval must be more than zero, not {o.KeyWriteInterval}.";
         if (role != KiviRole.Edge) yield break;
+        if (!string.IsNullOrEmpty(o.Quota) || o.KeyWriteLimit)
+            yield return "--quota and --key-write-limit are kept by the store: set them on the origin (its edges learn its quotas from it).";
         foreach (string u in UpstreamTexts(o))
             if (!IsUpstream(u)) yield return $"--upstream must be the http(s) URL of the origin or of another edge, or several such URLs separated by commas (got \"{u}\").";
         if (!UpstreamTexts(o).Any())
             yield return "--role edge needs --upstream with the http(s) URL of its origin or of another edge (several, comma-separated, to fail over between origins).";
         if (string.IsNullOrEmpty(o.UpstreamToken))
             yield return "--role edge needs --upstream-token: a replication (or admin) token of the upstream, for its change feed and cache fills.";
+    }
+
+    private static string? QuotaProblem(KiviOptions o)
+    {
+        try
+        {
+            Quotas.QuotaRule.Parse(o.Quota);
+            return null;
+        }
+        catch (KiviOptionsException e)
+        {
+            return e.Message;
+        }
     }
 
     public static KiviRole Role(KiviOptions options) => TryRole(options.Role, out var role) ? role : throw new KiviOptionsException($"--role must be single, origin or edge, not \"{options.Role}\".");

@@ -78,4 +78,41 @@ public sealed class UsageClusterTests
         await EdgeCluster.WaitUntilAsync(() => Task.FromResult(PendingReads(outbox) == 0), Deadline, "edge 1's outbox delivered after its restart");
         Assert.Equal((22, 7, 0, 3), await TotalsAsync(cluster.Admin, cluster.Namespace));
     }
+
+    [Fact]
+    public async Task Quotas_and_the_per_key_limit_hold_through_an_edge_with_the_stores_answer()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(0, originArgs:
+            ["--usage-interval", Interval, "--quota", "account:*:day:reads=3,writes=2", "--key-write-limit", "true", "--key-write-interval", "01:00:00"]);
+        var edge = EdgeCluster.Client((await cluster.StartEdgeAsync(["--usage-interval", Interval])).BaseAddress, EdgeCluster.AdminToken);
+
+        async Task<(int Status, int? Code, string? Message)> PutAsync(string key)
+        {
+            using var response = await edge.PutAsync(cluster.ValuePath(key), new StringContent("v"));
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            var error = body.GetProperty("errors").EnumerateArray().FirstOrDefault();
+            return ((int)response.StatusCode, error.ValueKind == JsonValueKind.Object ? error.GetProperty("code").GetInt32() : null,
+                error.ValueKind == JsonValueKind.Object ? error.GetProperty("message").GetString() : null);
+        }
+
+        Assert.Equal(200, (await PutAsync("a")).Status);
+        Assert.Equal((429, 10051), ((await PutAsync("a")).Status, (await PutAsync("a")).Code)); // the per-key limit, at the origin
+        Assert.Equal(200, (await PutAsync("b")).Status);
+        var overQuota = await PutAsync("c");
+        Assert.Equal((429, 10048), (overQuota.Status, overQuota.Code));
+        Assert.Contains("your account has reached the free usage limit for this operation for today", overQuota.Message, StringComparison.Ordinal);
+
+        // Reads are served, counted and reported by the edge; once the store finds the quota used up, the edge refuses them itself.
+        var refused = (Status: 0, Body: "");
+        await EdgeCluster.WaitUntilAsync(async () =>
+        {
+            using var response = await edge.GetAsync(cluster.ValuePath("a"));
+            refused = ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+            return refused.Status == 429;
+        }, Deadline, "reads at the edge refused once the account's reads are used up");
+        var error = JsonDocument.Parse(refused.Body).RootElement.GetProperty("errors")[0];
+        Assert.Equal(10048, error.GetProperty("code").GetInt32());
+        using var list = await edge.GetAsync($"/client/v4/accounts/{EdgeCluster.Account}/storage/kv/namespaces/{cluster.Namespace}/keys");
+        Assert.Equal(200, (int)list.StatusCode); // lists have no quota here
+    }
 }

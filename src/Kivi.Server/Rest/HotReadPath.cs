@@ -17,7 +17,7 @@ namespace Kivi.Server.Rest;
 /// every rule; this path only reuses those rules' answers (<see cref="Kivi.Core.Access.Caller.CanRead"/>,
 /// the key rules of <see cref="KeyName"/>, the cache's freshness) without routing or per-request scopes.
 /// </summary>
-internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter, Usage.UsageMeter meter)
+internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter, Usage.UsageMeter meter, Kivi.Core.Storage.IQuotaGate quota)
 {
     /// <summary>The route the value endpoint is mapped with (account, namespace, key), matched as sent.</summary>
     private static readonly RawRouteMatcher Route = new(RoutePatternFactory.Parse(KiviApi.Root + KiviApi.Namespaces + ValueEndpoints.ValueRoute));
@@ -35,6 +35,7 @@ internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAu
             && TokenAuthenticator.RequestToken(request) is { } token
             && authenticator.TryGetKnown(token) is { } caller && hot.ServesFromCache(caller)
             && hot.TryGetKnownNamespace(namespaceId) is { } ns && account.SequenceEqual(ns.AccountId) && caller.CanRead(ns)
+            && quota.TryAdmitRead(ns)
             && Key(rawKey) is { } key
             && hot.Cache.TryGetFresh(new CacheKey(ns.Id, key), hot.DefaultCacheTtl) is { IsPresent: true } entry) // fresh implies not expired
         {

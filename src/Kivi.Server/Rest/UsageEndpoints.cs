@@ -24,6 +24,7 @@ internal static class UsageEndpoints
     {
         api.MapGet(UsageAnswer.Route, GetAsync).WithMetadata(new KvOperation("usage"));
         api.MapPost(UsageReport.Route, ReportAsync).WithMetadata(new KvOperation("usage report"));
+        api.MapGet(QuotaState.Route, QuotasAsync).WithMetadata(new KvOperation("quota state"));
     }
 
     private static async Task GetAsync(HttpContext context, KvService kv, UsageReporter reporter, TimeProvider time, string account_id)
@@ -95,8 +96,18 @@ internal static class UsageEndpoints
                 throw KvErrors.InvalidRequest("Each usage row needs account_id, namespace_id, an hour (Unix seconds at the start of a UTC hour) and counts of at least 0.");
             if (!context.Caller().CanReplicate(row.AccountId)) throw AccessErrors.Forbidden();
         }
-        await context.RequestServices.GetRequiredService<IKvWrites>().WriteAsync(new RecordUsage(report)); // a store's: an edge forwards this
+        var applied = await context.RequestServices.GetRequiredService<IKvWrites>().WriteAsync(new RecordUsage(report)); // a store's: an edge forwards this
+        if (applied.Changed > 0) context.RequestServices.GetRequiredService<Quotas.StoreQuotas>().Reported(report.Rows);
         await Envelope.OkEmptyAsync(context);
+    }
+
+    /// <summary>The quotas used up, for edges to refuse reads and lists of themselves (replication or admin tokens; each sees its accounts').</summary>
+    private static async Task QuotasAsync(HttpContext context)
+    {
+        var caller = context.Caller();
+        context.Require(c => c.IsRoot || c.CanReplicate(c.AccountId!));
+        var exhausted = context.RequestServices.GetRequiredService<Quotas.StoreQuotas>().Exhausted(caller.CanReplicate).ToArray();
+        await Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, new QuotaState(exhausted), KiviProtocolJsonContext.Default.QuotaState));
     }
 
     private static long Floor(long seconds, long step) => seconds - (((seconds % step) + step) % step);

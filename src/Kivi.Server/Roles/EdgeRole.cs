@@ -58,7 +58,9 @@ internal sealed class EdgeRole : IRoleModule
         services.AddSingleton(new EdgeUpstreamApi(upstream));
         var outbox = new Usage.UsageOutbox(Path.GetFullPath(options.Data), KiviOptionsValidator.NodeName(options, builder.Configuration[Microsoft.AspNetCore.Hosting.WebHostDefaults.ServerUrlsKey]));
         services.AddSingleton(outbox);
-        services.AddSingleton<Usage.IUsageSink>(new Usage.EdgeUsageSink(http, options.UpstreamToken!, outbox, options.UpstreamTimeout));
+        services.AddSingleton(sp => new Quotas.EdgeQuotas(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IQuotaGate>(sp => sp.GetRequiredService<Quotas.EdgeQuotas>());
+        services.AddSingleton<Usage.IUsageSink>(sp => new Usage.EdgeUsageSink(http, options.UpstreamToken!, outbox, options.UpstreamTimeout, sp.GetRequiredService<Quotas.EdgeQuotas>()));
         services.AddSingleton<EdgeEngine>();
         services.AddSingleton<IKvReads>(sp => sp.GetRequiredService<EdgeEngine>());
         services.AddSingleton<IHotReads>(sp => sp.GetRequiredService<EdgeEngine>());

@@ -1,11 +1,12 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Kivi.Protocol;
 
 namespace Kivi.Server.Usage;
 
 /// <summary>An edge's reads and lists: cut into a numbered report in the outbox, then sent upstream oldest first until acknowledged.</summary>
-internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutbox outbox, TimeSpan timeout) : IUsageSink
+internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutbox outbox, TimeSpan timeout, Quotas.EdgeQuotas quotas) : IUsageSink
 {
     public async Task SendAsync(IReadOnlyList<UsageCount> rows, CancellationToken cancellationToken)
     {
@@ -28,5 +29,12 @@ internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutb
             }
             outbox.Acknowledged(report);
         }
+        using var asking = new HttpRequestMessage(HttpMethod.Get, QuotaState.Path);
+        asking.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var answer = await upstream.SendAsync(asking, cancellationToken);
+        if (!answer.IsSuccessStatusCode) throw new HttpRequestException($"The upstream refused to say which quotas are used up: {(int)answer.StatusCode}");
+        string text = await answer.Content.ReadAsStringAsync(cancellationToken);
+        var state = JsonDocument.Parse(text).RootElement.GetProperty("result").Deserialize(KiviProtocolJsonContext.Default.QuotaState);
+        quotas.Set(state?.Exhausted ?? []);
     }
 }
