@@ -16,6 +16,10 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   log "installing Node.js and npm (Debian packages)"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
 fi
+if ! /usr/bin/python3 -c "import prometheus_client.parser" 2>/dev/null; then
+  log "installing Prometheus's Python client (Debian package), whose text parser checks /metrics"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-prometheus-client >&2
+fi
 if [ ! -d tests/clients/node_modules/wrangler ] || [ ! -d tests/clients/node_modules/workerd ] || [ tests/clients/package-lock.json -nt tests/clients/node_modules/.package-lock.json ]; then
   log "installing the real clients (wrangler, cloudflare, workerd) from npm"
   # npm install, not npm ci: the package registry reachable here lacks workerd's macOS and Windows builds, so

@@ -9,6 +9,8 @@ public sealed partial class KvCache
     private volatile bool _connected;
     private volatile Kivi.Protocol.StoreLineage? _lineage;
     private long _resets;
+    private long _upstreamHead = -1;
+    private long _followingSince; // when the feed's first line (since start or a reset) came: lag is timed from here at most
 
     /// <summary>The store and history the cache's position belongs to, as its upstream last said; null before it has.</summary>
     public Kivi.Protocol.StoreLineage? Lineage => _lineage;
@@ -21,6 +23,15 @@ public sealed partial class KvCache
 
     /// <summary>The version of the last change applied from the feed; -1 before the first line.</summary>
     public long Position => Volatile.Read(ref _position);
+
+    /// <summary>The newest head the upstream has announced (-1 before its first line): the feed's lag is this less <see cref="Position"/>.</summary>
+    public long UpstreamHead => Volatile.Read(ref _upstreamHead);
+
+    /// <summary>Versions the cache is behind its upstream's announced head.</summary>
+    public long LagVersions => Math.Max(0, UpstreamHead - Position);
+
+    /// <summary>How long the cache has been behind its upstream's head (zero when caught up).</summary>
+    public TimeSpan LagTime => LagVersions == 0 ? TimeSpan.Zero : _time.GetElapsedTime(Math.Max(CaughtUpAt, Volatile.Read(ref _followingSince)));
 
     /// <summary>Connected, and a line arrived within <see cref="KvCacheOptions.FeedHealthTimeout"/>.</summary>
     public bool FeedHealthy => _connected && _time.GetElapsedTime(Volatile.Read(ref _lastLineAt)) <= Options.FeedHealthTimeout;
@@ -37,6 +48,8 @@ public sealed partial class KvCache
         long now = _time.GetTimestamp();
         Volatile.Write(ref _lastLineAt, now);
         _connected = true;
+        if (e.Head > Volatile.Read(ref _upstreamHead)) Volatile.Write(ref _upstreamHead, e.Head); // only the feed's thread writes it
+        if (Volatile.Read(ref _followingSince) == 0) Volatile.Write(ref _followingSince, now);
         switch (e.Type, e.Kind)
         {
             case (FeedLineType.Heartbeat, _):
@@ -96,7 +109,9 @@ public sealed partial class KvCache
         ClearLists();
         _lineage = lineage;
         Volatile.Write(ref _position, head);
+        Volatile.Write(ref _upstreamHead, head);
         Volatile.Write(ref _caughtUpAt, 0);
+        Volatile.Write(ref _followingSince, 0);
         ResetOccurred?.Invoke(reason);
     }
 

@@ -78,7 +78,7 @@ public static class KvErrors
         $"The store's disk is full ({where}): the write was not applied. Writes are refused until space is freed; reads are still served.", cause);
     public static KvException TokenNotFound() => new(404, KvErrorCode.TokenNotFound, "token not found");
     public static KvException TokenNameInvalid() => new(400, KvErrorCode.InvalidRequest, "A token name must be 1 to 120 characters.");
-    public static KvException TokenPermissionInvalid(string? given) => new(400, KvErrorCode.InvalidRequest, $"permission must be \"read\", \"write\", \"admin\" or \"replication\", not \"{given}\".");
+    public static KvException TokenPermissionInvalid(string? given) => new(400, KvErrorCode.InvalidRequest, $"permission must be \"read\", \"write\", \"admin\", \"replication\" or \"metrics\", not \"{given}\".");
     public static KvException TokenNamespaceUnknown(string id) => new(400, KvErrorCode.NamespaceNotFound, $"namespace {id} is not in this account.");
     public static KvException AccountNameInvalid() => new(400, KvErrorCode.InvalidRequest, "An account name must be 1 to 120 characters.");
 

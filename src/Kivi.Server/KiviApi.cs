@@ -18,24 +18,39 @@ internal static class KiviApi
     public const string Root = "/client/v4";
     public const string Namespaces = "/accounts/{account_id}/storage/kv/namespaces";
 
-    public static void Map(WebApplication app, IRoleModule role)
+    public static void Map(WebApplication app, IRoleModule role, KiviOptions options)
     {
         var tokens = app.Services.GetRequiredService<ICallerAuthenticator>();
         var edge = app.Services.GetService<EdgeProxy>();
+        var metrics = app.Services.GetRequiredService<Telemetry.KiviMetrics>();
+        Telemetry.KiviTelemetry.Map(app, options);
         app.UseMiddleware<RequestLimits>();
         if (app.Services.GetService<IHotReads>() is not null) app.UseMiddleware<HotReadPath>(); // before routing: a hot read never pays for it
         app.UseRouting();
         app.MapGet("/healthz", () => Results.Text("ok"));
+        Health.Readiness.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json");
 
         // workerd's external KV service: every request names its namespace in an injected header.
         var binding = ActivatorUtilities.CreateInstance<Binding.BindingHandler>(app.Services, tokens);
-        app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace), branch => branch.Run(c =>
-            edge is not null && Binding.BindingEndpoints.Operation(c) is var operation && EdgeProxy.Forwards(c, operation)
-                ? edge.ForwardBindingAsync(c, operation)
-                : binding.InvokeAsync(c)));
+        app.MapWhen(c => c.Request.Headers.ContainsKey(KiviHeaders.Namespace), branch => branch.Run(async c =>
+        {
+            var operation = Binding.BindingEndpoints.Operation(c);
+            using var span = operation is null ? null : Telemetry.KvSpans.Start(operation.SpanName, operation.MetricName);
+            try
+            {
+                if (edge is not null && EdgeProxy.Forwards(c, operation)) await edge.ForwardBindingAsync(c, operation);
+                else await binding.InvokeAsync(c);
+            }
+            finally
+            {
+                metrics.Operation(operation?.MetricName ?? "binding", c.Response.StatusCode);
+            }
+        }));
 
         app.UseWhen(c => c.Request.Path.StartsWithSegments(Root), api =>
         {
+            api.UseMiddleware<Telemetry.OperationTelemetry>();
             api.UseMiddleware<ErrorMiddleware>();
             api.UseMiddleware<DotSegmentGuard>();
             if (edge is not null) api.Use(edge.ForwardOrServeAsync);

@@ -107,6 +107,33 @@ public sealed class KiviOptions
     /// <summary>With <see cref="KeyWriteLimit"/>: how long after a write to a key the next is refused (Workers KV: one second).</summary>
     public TimeSpan KeyWriteInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Counts reads, writes, deletes, lists and storage per namespace and hour (see docs/operations.md). On by default.</summary>
+    public bool Usage { get; set; } = true;
+
+    /// <summary>Serves Prometheus metrics at <c>/metrics</c> (to the admin token, a metrics token, or <see cref="MetricsAllow"/>). On by default.</summary>
+    public bool Metrics { get; set; } = true;
+
+    /// <summary>Addresses or networks that may scrape <c>/metrics</c> without a token (127.0.0.1, 10.0.0.0/8), comma-separated.</summary>
+    public string? MetricsAllow { get; set; }
+
+    /// <summary>
+    /// An OTLP/HTTP endpoint (http://collector:4318) to export traces to. Unset (and no OTEL_EXPORTER_OTLP_ENDPOINT): no
+    /// tracing at all, so spans cost nothing.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>Edge: how far behind its upstream the feed may be for <c>/readyz</c> to say ready.</summary>
+    public TimeSpan ReadyMaxLag { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A PEM certificate (chain) for HTTPS listeners (<c>--urls https://…</c>); with <see cref="TlsKey"/>.</summary>
+    public string? TlsCert { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCert"/>.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>Edge: a PEM CA certificate; the upstream's certificate must chain to it (and name the upstream's host), or the edge refuses it.</summary>
+    public string? UpstreamCa { get; set; }
+
     /// <summary>False only for throwaway test stores: commits without fsync.</summary>
     public bool Durable { get; set; } = true;
 
@@ -130,6 +157,14 @@ public sealed class KiviOptions
         ("--quota", "KIVI_QUOTA", "Kivi:Quota"),
         ("--key-write-limit", "KIVI_KEY_WRITE_LIMIT", "Kivi:KeyWriteLimit"),
         ("--key-write-interval", "KIVI_KEY_WRITE_INTERVAL", "Kivi:KeyWriteInterval"),
+        ("--usage", "KIVI_USAGE", "Kivi:Usage"),
+        ("--metrics", "KIVI_METRICS", "Kivi:Metrics"),
+        ("--metrics-allow", "KIVI_METRICS_ALLOW", "Kivi:MetricsAllow"),
+        ("--otlp-endpoint", "KIVI_OTLP_ENDPOINT", "Kivi:OtlpEndpoint"),
+        ("--ready-max-lag", "KIVI_READY_MAX_LAG", "Kivi:ReadyMaxLag"),
+        ("--tls-cert", "KIVI_TLS_CERT", "Kivi:TlsCert"),
+        ("--tls-key", "KIVI_TLS_KEY", "Kivi:TlsKey"),
+        ("--upstream-ca", "KIVI_UPSTREAM_CA", "Kivi:UpstreamCa"),
         ("--usage-interval", "KIVI_USAGE_INTERVAL", "Kivi:UsageInterval"),
         ("--node-name", "KIVI_NODE_NAME", "Kivi:NodeName"),
         ("--checkpoint-pages", "KIVI_CHECKPOINT_PAGES", "Kivi:CheckpointPages"),

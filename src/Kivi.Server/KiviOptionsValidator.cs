@@ -36,6 +36,11 @@ internal sealed class KiviOptionsValidator : IValidateOptions<KiviOptions>
             yield return $"--usage-interval must be from 00:00:00.1 to 00:00:10 (edges report at least every 10 s), not {o.UsageInterval}.";
         if (o.NodeName is { Length: > 200 }) yield return "--node-name must be at most 200 characters.";
         if (QuotaProblem(o) is { } quota) yield return quota;
+        if (MetricsAllowProblem(o) is { } allow) yield return allow;
+        if (o.OtlpEndpoint is { Length: > 0 } otlp && !IsUpstream(otlp)) yield return $"--otlp-endpoint must be the http(s) URL of an OTLP/HTTP collector (http://collector:4318), not \"{otlp}\".";
+        if (string.IsNullOrEmpty(o.TlsCert) != string.IsNullOrEmpty(o.TlsKey)) yield return "--tls-cert and --tls-key go together: the PEM certificate and its PEM private key.";
+        foreach (var (setting, path) in new[] { ("--tls-cert", o.TlsCert), ("--tls-key", o.TlsKey), ("--upstream-ca", o.UpstreamCa) })
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path)) yield return $"{setting} names {path}, which does not exist.";
         if (o.KeyWriteInterval <= TimeSpan.Zero) yield return $"--key-write-interval must be more than zero, not {o.KeyWriteInterval}.";
         if (role != KiviRole.Edge) yield break;
         if (!string.IsNullOrEmpty(o.Quota) || o.KeyWriteLimit)
@@ -46,6 +51,19 @@ internal sealed class KiviOptionsValidator : IValidateOptions<KiviOptions>
             yield return "--role edge needs --upstream with the http(s) URL of its origin or of another edge (several, comma-separated, to fail over between origins).";
         if (string.IsNullOrEmpty(o.UpstreamToken))
             yield return "--role edge needs --upstream-token: a replication (or admin) token of the upstream, for its change feed and cache fills.";
+    }
+
+    private static string? MetricsAllowProblem(KiviOptions o)
+    {
+        try
+        {
+            Telemetry.MetricsAccess.Parse(o.MetricsAllow);
+            return null;
+        }
+        catch (KiviOptionsException e)
+        {
+            return e.Message;
+        }
     }
 
     private static string? QuotaProblem(KiviOptions o)

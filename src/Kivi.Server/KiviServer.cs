@@ -59,7 +59,7 @@ public static class KiviServer
             DefaultCacheTtlSeconds = options.DefaultCacheTtl,
             MinExpirationTtlSeconds = Math.Max(1, options.MinExpirationTtl),
         });
-        builder.Services.AddSingleton<Usage.UsageMeter>();
+        builder.Services.AddSingleton(new Usage.UsageMeter(options.Usage));
         builder.Services.AddSingleton<IUsageMeter>(sp => sp.GetRequiredService<Usage.UsageMeter>());
         builder.Services.AddSingleton(sp => new Usage.UsageReporter(sp.GetRequiredService<Usage.UsageMeter>(), sp.GetRequiredService<Usage.IUsageSink>(),
             sp.GetRequiredService<TimeProvider>(), options, sp.GetRequiredService<ILogger<Usage.UsageReporter>>()));
@@ -74,10 +74,13 @@ public static class KiviServer
             KiviRole.Edge => new EdgeRole(),
             var store => new StoreRole(store),
         };
+        Telemetry.KiviTelemetry.Add(builder, options);
+        builder.Services.AddHealthChecks();
+        builder.Services.AddOpenApi(o => o.AddOperationTransformer(OpenApiMarks.TransformAsync));
         role.AddServices(builder, options);
         var app = builder.Build();
         await role.StartAsync(app, options);
-        KiviApi.Map(app, role);
+        KiviApi.Map(app, role, options);
         return app;
     }
 

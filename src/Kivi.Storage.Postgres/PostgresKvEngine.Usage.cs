@@ -19,6 +19,8 @@ public sealed partial class PostgresKvEngine
                 NullableLong(r, 3), r.GetInt64(4), NullableString(r, 5), NullableString(r, 6)),
             cancellationToken, query.Before, query.AccountId, query.NamespaceId, (object?)query.Key ?? DBNull.Value, query.Since, query.Until, query.Limit);
 
+    public Task PingAsync(CancellationToken cancellationToken) => RowsAsync(PostgresSql.SnapshotHead, r => r.GetInt64(0), cancellationToken).AsTask();
+
     private ValueTask<IReadOnlyList<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> row, CancellationToken cancellationToken, params object[] values) =>
         QueryAsync<IReadOnlyList<T>>(async (c, ct) =>
         {

@@ -14,6 +14,8 @@ public sealed partial class PostgresKvEngine
     private readonly WriteQueue _queue = new();
     private NpgsqlConnection? _writer;
 
+    public int QueuedWrites => _queue.Depth;
+
     public async Task<WriteResult> WriteAsync(WriteCommand command)
     {
         return await _queue.SubmitAsync(command);
@@ -118,9 +120,12 @@ public sealed partial class PostgresKvEngine
         foreach (var pending in batch) pending.Result = await pending.Command.Accept(state);
         await state.FinishAsync(_notify);
         if (_options.BeforeCommit is { } hook) await hook();
+        long started = Stopwatch.GetTimestamp();
         try
         {
             await tx.CommitAsync();
+            StoreMetrics.SyncDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            StoreMetrics.BatchSize.Record(batch.Count);
         }
         catch (PostgresException e) when (e.IsTransient)
         {

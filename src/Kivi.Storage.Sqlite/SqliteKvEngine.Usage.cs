@@ -20,6 +20,12 @@ public sealed partial class SqliteKvEngine
             ("$before", query.Before), ("$a", query.AccountId), ("$ns", query.NamespaceId), ("$key", (object?)query.Key ?? DBNull.Value),
             ("$since", query.Since), ("$until", query.Until), ("$limit", query.Limit));
 
+    public Task PingAsync(CancellationToken cancellationToken)
+    {
+        if (_damage is { } damage) throw Kivi.Protocol.KvErrors.StoreDamaged(_options.DatabasePath, damage);
+        return Query(SqliteSql.ReadSchemaVersion, r => r.GetInt64(0)).AsTask();
+    }
+
     /// <summary>A query of the operator's pages (usage, audit) on a pooled reader: not the hot path, so not prepared.</summary>
     private ValueTask<IReadOnlyList<T>> Query<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object Value)[] parameters)
     {

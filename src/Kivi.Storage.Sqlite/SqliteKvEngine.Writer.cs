@@ -52,6 +52,8 @@ public sealed partial class SqliteKvEngine
         return command;
     }
 
+    public int QueuedWrites => _queue.Depth;
+
     public async Task<WriteResult> WriteAsync(WriteCommand command)
     {
         if (_damage is { } damage) throw Kivi.Protocol.KvErrors.StoreDamaged(_options.DatabasePath, damage);
@@ -139,9 +141,11 @@ public sealed partial class SqliteKvEngine
             ready.Clear();
             while (reader.TryRead(out var committed)) ready.Add(committed);
             Exception? failure = null;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 if (_options.Durable) NativeFile.FlushData(_wal!);
+                StoreMetrics.SyncDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
             catch (IOException e)
             {
@@ -169,6 +173,7 @@ public sealed partial class SqliteKvEngine
     private Task Committed(List<PendingWrite> batch, long head)
     {
         Volatile.Write(ref _head, head);
+        StoreMetrics.BatchSize.Record(batch.Count);
         foreach (var pending in batch) pending.Publish?.Invoke();
         var committed = new CommittedBatch(batch, head);
         _synced.Writer.TryWrite(committed);

@@ -71,7 +71,10 @@ public sealed class Caller
         IsRoot || (accountId == AccountId && (_namespaces is null || _namespaces.Contains(namespaceId)));
 
     /// <summary>Replication tokens read too: an edge fills its cache with them, and the feed carries the values anyway.</summary>
-    public bool CanRead(KvNamespace ns) => Reaches(ns);
+    public bool CanRead(KvNamespace ns) => Reaches(ns) && Permission != TokenPermission.Metrics;
+
+    /// <summary>Scrape <c>/metrics</c>: the admin token, or a metrics token (which reads no data).</summary>
+    public bool CanScrapeMetrics => IsRoot || Permission == TokenPermission.Metrics;
 
     public bool CanWrite(KvNamespace ns) => Reaches(ns) && Permission is TokenPermission.ReadWrite or TokenPermission.AccountAdmin;
 

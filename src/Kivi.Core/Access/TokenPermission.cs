@@ -11,4 +11,6 @@ public enum TokenPermission
     AccountAdmin = 3,
     /// <summary>Read the change feed (for edges); no values through the API.</summary>
     Replication = 4,
+    /// <summary>Scrape a node's metrics (<c>/metrics</c>); no data. Node-wide, so only the admin token issues it.</summary>
+    Metrics = 5,
 }

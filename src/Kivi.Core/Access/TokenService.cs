@@ -27,6 +27,7 @@ public sealed class TokenService(IKvEngine engine, KvService kv, TimeProvider ti
         "write" => TokenPermission.ReadWrite,
         "admin" => TokenPermission.AccountAdmin,
         "replication" => TokenPermission.Replication,
+        "metrics" => TokenPermission.Metrics,
         _ => throw KvErrors.TokenPermissionInvalid(text),
     };
 
@@ -35,6 +36,7 @@ public sealed class TokenService(IKvEngine engine, KvService kv, TimeProvider ti
         TokenPermission.Read => "read",
         TokenPermission.ReadWrite => "write",
         TokenPermission.AccountAdmin => "admin",
+        TokenPermission.Metrics => "metrics",
         _ => "replication",
     };
 
@@ -46,10 +48,11 @@ public sealed class TokenService(IKvEngine engine, KvService kv, TimeProvider ti
     public async ValueTask<Caller?> FindByHashAsync(byte[] hash, CancellationToken cancellationToken) =>
         await engine.FindTokenAsync(hash, cancellationToken) is { } token ? Caller.For(token) : null;
 
-    public async Task<Issued> CreateAsync(string accountId, string? name, string? permission, IReadOnlyList<string?>? namespaces, CancellationToken cancellationToken)
+    public async Task<Issued> CreateAsync(string accountId, string? name, string? permission, IReadOnlyList<string?>? namespaces, CancellationToken cancellationToken, Caller? by = null)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 120) throw KvErrors.TokenNameInvalid();
         var parsed = ParsePermission(permission);
+        if (parsed == TokenPermission.Metrics && by is { IsRoot: false }) throw AccessErrors.MetricsTokenNeedsRoot();
         await kv.EnsureAccountExistsAsync(accountId, cancellationToken);
         string[]? scope = null;
         if (namespaces is not null)

@@ -13,6 +13,12 @@ public interface IKvEngine : IKvReads, IKvWrites, IKvChangeLog, IKvCatalog, IKvS
     /// <summary>A problem with how the store is set up that an operator should hear of at start (null when none).</summary>
     string? Warning { get; }
 
+    /// <summary>Writes queued for the writer right now (a metric: a queue that grows is a writer that cannot keep up).</summary>
+    int QueuedWrites { get; }
+
+    /// <summary>Asks the store something cheap now; throws if it cannot answer (readiness).</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
     /// <summary>Opens the store, creating or migrating its schema.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 }

@@ -37,6 +37,9 @@ public sealed class WriteQueue
         return await pending.Done.Task;
     }
 
+    /// <summary>Writes waiting for a group commit.</summary>
+    public int Depth => _channel.Reader.Count;
+
     /// <summary>Waits until a write is queued; false once the queue is completed and drained.</summary>
     public ValueTask<bool> WaitToReadAsync() => _channel.Reader.WaitToReadAsync();
 

@@ -18,7 +18,7 @@ namespace Kivi.Server.Edge;
 internal static class EdgeFeedEndpoint
 {
     public static void Map(RouteGroupBuilder api) =>
-        api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed", AtEdge.Serve));
+        api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed", AtEdge.Serve) { Addition = true });
 
     private static async Task StreamAsync(HttpContext context, FeedRelay relay, IHostApplicationLifetime lifetime)
     {

@@ -63,9 +63,10 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(http.BaseAddress!.GetLeftPart(UriPartial.Authority) + target, in Exact));
         if (body is not null) message.Content = new ByteArrayContent(body);
         else if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0) message.Content = new StreamContent(request.Body);
+        bool tracing = System.Diagnostics.Activity.Current is not null; // then this node's span is the parent upstream, not the client's
         foreach (var (name, values) in request.Headers)
         {
-            if (HopByHop.Contains(name)) continue;
+            if (HopByHop.Contains(name) || tracing && name is "traceparent" or "tracestate") continue;
             if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)) message.Content?.Headers.TryAddWithoutValidation(name, values.ToArray());
             else message.Headers.TryAddWithoutValidation(name, values.ToArray());
         }

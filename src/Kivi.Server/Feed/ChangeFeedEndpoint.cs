@@ -27,11 +27,11 @@ internal static class ChangeFeedEndpoint
     private const int PageSize = 512;
 
     public static void Map(RouteGroupBuilder api) =>
-        api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed"));
+        api.MapGet("/kivi/changes", StreamAsync).WithMetadata(KvOperation.Kivi("change feed"));
 
     /// <summary>The watch of one namespace: <c>GET …/namespaces/{id}/changes?prefix=&amp;after=</c>, for any token that may read it.</summary>
     public static void MapWatch(RouteGroupBuilder namespaces) =>
-        namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(new KvOperation("watch"));
+        namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(KvOperation.Kivi("watch"));
 
     private static Task StreamAsync(HttpContext context, KvService kv, [FromServices] IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
     {

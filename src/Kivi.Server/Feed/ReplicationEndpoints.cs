@@ -18,9 +18,9 @@ internal static class ReplicationEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet(ReplicationLookups.TokenRoute, FindTokenAsync).WithMetadata(new KvOperation("find token"));
-        api.MapGet(ReplicationLookups.NamespaceRoute, FindNamespaceAsync).WithMetadata(new KvOperation("find namespace"));
-        api.MapGet(ReplicationLookups.AccountRoute, FindAccountAsync).WithMetadata(new KvOperation("find account"));
+        api.MapGet(ReplicationLookups.TokenRoute, FindTokenAsync).WithMetadata(KvOperation.Kivi("find token"));
+        api.MapGet(ReplicationLookups.NamespaceRoute, FindNamespaceAsync).WithMetadata(KvOperation.Kivi("find namespace"));
+        api.MapGet(ReplicationLookups.AccountRoute, FindAccountAsync).WithMetadata(KvOperation.Kivi("find account"));
     }
 
     private static void RequireReplicator(HttpContext context) => context.Require(c => c.IsRoot || c.CanReplicate(c.AccountId!));

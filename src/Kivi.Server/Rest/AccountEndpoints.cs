@@ -14,7 +14,7 @@ internal static class AccountEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet("/accounts", ListAccountsAsync).WithMetadata(new KvOperation("list accounts"));
-        api.MapPost("/accounts", CreateAccountAsync).WithMetadata(new KvOperation("create account"));
+        api.MapPost("/accounts", CreateAccountAsync).WithMetadata(KvOperation.Kivi("create account"));
         api.MapGet("/memberships", ListMembershipsAsync).WithMetadata(new KvOperation("list memberships"));
         api.MapGet("/user/tokens/verify", VerifyAsync).WithMetadata(new KvOperation("verify token"));
     }

@@ -17,7 +17,7 @@ namespace Kivi.Server.Rest;
 internal static class AuditEndpoint
 {
     public static void Map(RouteGroupBuilder namespaces) =>
-        namespaces.MapGet(AuditAnswer.Route, GetAsync).WithMetadata(new KvOperation("audit"));
+        namespaces.MapGet(AuditAnswer.Route, GetAsync).WithMetadata(KvOperation.Kivi("audit"));
 
     private static async Task GetAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {

@@ -24,10 +24,10 @@ internal static class ExportEndpoints
     private const int FlushBytes = 256 * 1024;
 
     public static void MapExport(RouteGroupBuilder namespaces) =>
-        namespaces.MapGet("/{namespace_id}/export", ExportAsync).WithMetadata(new KvOperation("export namespace"));
+        namespaces.MapGet("/{namespace_id}/export", ExportAsync).WithMetadata(KvOperation.Kivi("export namespace"));
 
     public static void MapSnapshot(RouteGroupBuilder api) =>
-        api.MapGet("/kivi/snapshot", SnapshotAsync).WithMetadata(new KvOperation("snapshot store"));
+        api.MapGet("/kivi/snapshot", SnapshotAsync).WithMetadata(KvOperation.Kivi("snapshot store"));
 
     /// <summary>The namespace's live entries in key order, after the key <c>after</c> when given (to resume).</summary>
     private static async Task ExportAsync(HttpContext context, KvService kv, [FromServices] IKvSnapshots snapshots, TimeProvider time, string account_id, string namespace_id)

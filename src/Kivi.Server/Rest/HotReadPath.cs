@@ -17,7 +17,7 @@ namespace Kivi.Server.Rest;
 /// every rule; this path only reuses those rules' answers (<see cref="Kivi.Core.Access.Caller.CanRead"/>,
 /// the key rules of <see cref="KeyName"/>, the cache's freshness) without routing or per-request scopes.
 /// </summary>
-internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter, Usage.UsageMeter meter, Kivi.Core.Storage.IQuotaGate quota)
+internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAuthenticator authenticator, KvLimits limits, HotReadCounter counter, Usage.UsageMeter meter, Kivi.Core.Storage.IQuotaGate quota, Telemetry.KiviMetrics metrics)
 {
     /// <summary>The route the value endpoint is mapped with (account, namespace, key), matched as sent.</summary>
     private static readonly RawRouteMatcher Route = new(RoutePatternFactory.Parse(KiviApi.Root + KiviApi.Namespaces + ValueEndpoints.ValueRoute));
@@ -41,6 +41,9 @@ internal sealed class HotReadPath(RequestDelegate next, IHotReads hot, ICallerAu
         {
             counter.Add();
             meter.Read(ns, entry.Value!.Length);
+            metrics.Operation("get", StatusCodes.Status200OK);
+            using var span = Telemetry.KvSpans.Start("kv_get", "get");
+            span?.SetTag("cloudflare.kv.response.cache_status", "HIT");
             return WriteAsync(context.Response, entry);
         }
         return next(context);

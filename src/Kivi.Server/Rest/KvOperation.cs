@@ -7,6 +7,27 @@ namespace Kivi.Server.Rest;
 /// </summary>
 internal sealed record KvOperation(string Name, AtEdge AtEdge = AtEdge.Forward, Writes Writes = Writes.Nothing)
 {
+    /// <summary>Whether this is Kivi's addition beside Cloudflare's API (so marked in the OpenAPI document).</summary>
+    public bool Addition { get; init; }
+
+    /// <summary>The operation as metrics label it (<c>list_keys</c>).</summary>
+    public string MetricName { get; } = Name.Replace(' ', '_');
+
+    /// <summary>The span's name, as workerd names its KV spans where it has one (<c>kv_get</c>, <c>kv_list</c>, <c>kv_getBulk</c>).</summary>
+    public string SpanName { get; } = Name switch
+    {
+        "get" => "kv_get",
+        "get metadata" => "kv_getWithMetadata",
+        "list keys" => "kv_list",
+        "put" => "kv_put",
+        "delete" => "kv_delete",
+        "bulk get" => "kv_getBulk",
+        _ => "kv_" + Name.Replace(' ', '_'),
+    };
+
+    /// <summary>A Kivi addition an edge forwards upstream.</summary>
+    public static KvOperation Kivi(string name) => new(name) { Addition = true };
+
     /// <summary>A read an edge answers from its cache (a strong read it forwards).</summary>
     public static KvOperation Read(string name) => new(name, AtEdge.ServeUnlessStrong);
 

@@ -18,5 +18,5 @@ internal static class LimitsEndpoint
     public static void Map(RouteGroupBuilder api) =>
         api.MapGet(Route, (HttpContext context, KvService kv) =>
             Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, kv.Limits, KiviProtocolJsonContext.Default.KvLimits)))
-            .WithMetadata(new KvOperation("limits"));
+            .WithMetadata(KvOperation.Kivi("limits"));
 }

@@ -22,11 +22,11 @@ internal static class TokenEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var tokens = api.MapGroup("/accounts/{account_id}/tokens");
-        tokens.MapPost("", CreateAsync).WithMetadata(new KvOperation("create token"));
-        tokens.MapGet("", ListAsync).WithMetadata(new KvOperation("list tokens"));
-        tokens.MapGet("/{token_id}", GetAsync).WithMetadata(new KvOperation("get token"));
-        tokens.MapPut("/{token_id}/value", RollAsync).WithMetadata(new KvOperation("roll token"));
-        tokens.MapDelete("/{token_id}", RevokeAsync).WithMetadata(new KvOperation("revoke token"));
+        tokens.MapPost("", CreateAsync).WithMetadata(KvOperation.Kivi("create token"));
+        tokens.MapGet("", ListAsync).WithMetadata(KvOperation.Kivi("list tokens"));
+        tokens.MapGet("/{token_id}", GetAsync).WithMetadata(KvOperation.Kivi("get token"));
+        tokens.MapPut("/{token_id}/value", RollAsync).WithMetadata(KvOperation.Kivi("roll token"));
+        tokens.MapDelete("/{token_id}", RevokeAsync).WithMetadata(KvOperation.Kivi("revoke token"));
     }
 
     private static async Task AuthorizeAsync(HttpContext context, KvService kv, string accountId)
@@ -50,7 +50,7 @@ internal static class TokenEndpoints
         var body = await RequestBody.ReadJsonAsync(context, MaxBody, _ => KvErrors.InvalidRequest($"The request body exceeds {MaxBody} bytes."), TokenJsonContext.Default.TokenRequest);
         // A scoped admin issues tokens only within its own namespaces (a null entry is refused by the service).
         context.Require(c => c.Covers(account_id, body.Namespaces?.OfType<string>().ToArray()));
-        var issued = await tokens.CreateAsync(account_id, body.Name, body.Permission, body.Namespaces, context.RequestAborted);
+        var issued = await tokens.CreateAsync(account_id, body.Name, body.Permission, body.Namespaces, context.RequestAborted, context.Caller());
         await Envelope.OkAsync(context, w => Write(w, issued.Token, issued.Value));
     }
 

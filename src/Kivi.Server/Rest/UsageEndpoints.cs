@@ -22,9 +22,9 @@ internal static class UsageEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet(UsageAnswer.Route, GetAsync).WithMetadata(new KvOperation("usage"));
-        api.MapPost(UsageReport.Route, ReportAsync).WithMetadata(new KvOperation("usage report"));
-        api.MapGet(QuotaState.Route, QuotasAsync).WithMetadata(new KvOperation("quota state"));
+        api.MapGet(UsageAnswer.Route, GetAsync).WithMetadata(KvOperation.Kivi("usage"));
+        api.MapPost(UsageReport.Route, ReportAsync).WithMetadata(KvOperation.Kivi("usage report"));
+        api.MapGet(QuotaState.Route, QuotasAsync).WithMetadata(KvOperation.Kivi("quota state"));
     }
 
     private static async Task GetAsync(HttpContext context, KvService kv, UsageReporter reporter, TimeProvider time, string account_id)

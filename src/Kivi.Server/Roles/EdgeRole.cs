@@ -59,6 +59,10 @@ internal sealed class EdgeRole : IRoleModule
         var outbox = new Usage.UsageOutbox(Path.GetFullPath(options.Data), KiviOptionsValidator.NodeName(options, builder.Configuration[Microsoft.AspNetCore.Hosting.WebHostDefaults.ServerUrlsKey]));
         services.AddSingleton(outbox);
         services.AddSingleton(sp => new Quotas.EdgeQuotas(sp.GetRequiredService<TimeProvider>()));
+        services.AddHealthChecks()
+            .AddCheck("upstream", new Health.UpstreamCheck(http))
+            .Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration("feed",
+                sp => new Health.FeedCheck(sp.GetRequiredService<KvCache>(), options.ReadyMaxLag), null, null));
         services.AddSingleton<IQuotaGate>(sp => sp.GetRequiredService<Quotas.EdgeQuotas>());
         services.AddSingleton<Usage.IUsageSink>(sp => new Usage.EdgeUsageSink(http, options.UpstreamToken!, outbox, options.UpstreamTimeout, sp.GetRequiredService<Quotas.EdgeQuotas>()));
         services.AddSingleton<EdgeEngine>();

@@ -50,7 +50,9 @@ internal sealed class StoreRole(KiviRole role) : IRoleModule
         services.AddSingleton(sp => new Quotas.StoreQuotas(rules, sp.GetRequiredService<IKvEngine>(), sp.GetRequiredService<TimeProvider>(),
             options.KeyWriteLimit ? new Quotas.KeyWriteLimiter(sp.GetRequiredService<TimeProvider>(), options.KeyWriteInterval) : null));
         services.AddSingleton<IQuotaGate>(sp => sp.GetRequiredService<Quotas.StoreQuotas>());
-        services.AddSingleton<Usage.IUsageSink>(sp => new Usage.StoreUsageSink(sp.GetRequiredService<IKvEngine>(), sp.GetRequiredService<Quotas.StoreQuotas>()));
+        services.AddSingleton<Usage.IUsageSink>(sp => new Usage.StoreUsageSink(sp.GetRequiredService<IKvEngine>(), sp.GetRequiredService<Quotas.StoreQuotas>(),
+            options.Metrics ? sp.GetRequiredService<Telemetry.StorageGauges>() : null));
+        services.AddHealthChecks().AddCheck<Health.StoreCheck>("store");
 
         // Over PostgreSQL other origins may write too, and only the change log would tell this process: the
         // single node's in-process cache (kept current by its own writes) is for a store it alone writes.

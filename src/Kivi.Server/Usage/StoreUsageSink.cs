@@ -4,7 +4,7 @@ using Kivi.Protocol;
 namespace Kivi.Server.Usage;
 
 /// <summary>A store's own reads and lists, written to its usage table through its writer (rows that fail are kept and sent with the next).</summary>
-internal sealed class StoreUsageSink(IKvEngine engine, Quotas.StoreQuotas quotas) : IUsageSink
+internal sealed class StoreUsageSink(IKvEngine engine, Quotas.StoreQuotas quotas, Telemetry.StorageGauges? gauges) : IUsageSink
 {
     private readonly List<UsageCount> _pending = [];
 
@@ -17,5 +17,6 @@ internal sealed class StoreUsageSink(IKvEngine engine, Quotas.StoreQuotas quotas
             _pending.Clear();
         }
         if (quotas.Enabled) await quotas.RefreshAsync(cancellationToken); // what other origins and the edges used, from the table
+        if (gauges is not null) await gauges.RefreshAsync(engine, cancellationToken);
     }
 }

@@ -10,7 +10,7 @@ namespace Kivi.Server.Usage;
 /// costs an atomic add on its thread's own cache line. <see cref="Take"/> turns what grew since the last take into
 /// report rows; counts are never reset, so a read racing a take is counted in this take or the next, never lost.
 /// </summary>
-internal sealed class UsageMeter : IUsageMeter
+internal sealed class UsageMeter(bool enabled) : IUsageMeter
 {
     private sealed class Counters(string accountId)
     {
@@ -27,12 +27,16 @@ internal sealed class UsageMeter : IUsageMeter
 
     public void Read(KvNamespace ns, long bytes)
     {
+        if (!enabled) return;
         var counters = For(ns);
         counters.Reads.Increment();
         if (bytes > 0) counters.ReadBytes.Add(bytes);
     }
 
-    public void List(KvNamespace ns) => For(ns).Lists.Increment();
+    public void List(KvNamespace ns)
+    {
+        if (enabled) For(ns).Lists.Increment();
+    }
 
     /// <summary>What was counted since the last take, as rows of <paramref name="hour"/>.</summary>
     public List<UsageCount> Take(long hour)
