@@ -79,4 +79,12 @@ public sealed class MetricsTests
         })
             Assert.True(after.Has(family), $"{family} is missing from /metrics");
     }
+
+    [Fact]
+    public async Task Without_an_OTLP_endpoint_nothing_traces()
+    {
+        await using var node = await KiviServerFixture.StartAsync();
+        Assert.Null(node.Services.GetService(typeof(OpenTelemetry.Trace.TracerProvider)));
+        Assert.False(Kivi.Server.Telemetry.KvSpans.Source.HasListeners());
+    }
 }

@@ -23,8 +23,9 @@ internal static class UsageEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         api.MapGet(UsageAnswer.Route, GetAsync).WithMetadata(KvOperation.Kivi("usage"));
-        api.MapPost(UsageReport.Route, ReportAsync).WithMetadata(KvOperation.Kivi("usage report"));
-        api.MapGet(QuotaState.Route, QuotasAsync).WithMetadata(KvOperation.Kivi("quota state"));
+        // Delegates, not RequestDelegates, so that the OpenAPI document describes them.
+        api.MapPost(UsageReport.Route, (Func<HttpContext, Task>)ReportAsync).WithMetadata(KvOperation.Kivi("usage report"));
+        api.MapGet(QuotaState.Route, (Func<HttpContext, Task>)QuotasAsync).WithMetadata(KvOperation.Kivi("quota state"));
     }
 
     private static async Task GetAsync(HttpContext context, KvService kv, UsageReporter reporter, TimeProvider time, string account_id)
