@@ -195,6 +195,15 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         return await SendAsync(_http, request, HttpCompletionOption.ResponseContentRead, timeout.Token, cancellationToken);
     }
 
+    /// <summary>What went wrong reaching an upstream, in words an operator can act on (a refused certificate says so).</summary>
+    public static string Describe(HttpRequestException e) => e.InnerException switch
+    {
+        System.Security.Authentication.AuthenticationException tls =>
+            $"its TLS certificate was refused ({tls.Message}); it must chain to the CA given with --upstream-ca (or the system's) and name the host dialled",
+        { } inner when e.Message.Contains("inner exception", StringComparison.Ordinal) => $"{e.Message.Replace(", see inner exception.", "", StringComparison.Ordinal)}: {inner.Message}",
+        _ => e.Message,
+    };
+
     private async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, HttpCompletionOption completion, CancellationToken bounded, CancellationToken caller)
     {
         try
@@ -203,7 +212,7 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         }
         catch (HttpRequestException e)
         {
-            throw new UpstreamUnavailableException($"The upstream {BaseAddress} is unreachable: {e.Message}", e);
+            throw new UpstreamUnavailableException($"The upstream {BaseAddress} is unreachable: {Describe(e)}", e);
         }
         catch (OperationCanceledException e) when (!caller.IsCancellationRequested)
         {

@@ -27,14 +27,6 @@ public static class KiviServer
         AddKiviConfiguration(builder.Configuration, args);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
             builder.WebHost.UseUrls(KiviOptions.DefaultUrl);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            // Above Kivi's own limits, so that RequestLimits answers oversize targets and headers with Cloudflare's envelope.
-            k.Limits.MaxRequestLineSize = RequestLimits.MaxTargetBytes * 8;
-            k.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes * 4;
-            k.Limits.MaxRequestBodySize = 30_000_000; // raised per request by the bulk and value endpoints
-        });
         KiviOptions options;
         try
         {
@@ -46,6 +38,17 @@ public static class KiviServer
         }
         // Checked before anything is built (the role decides what is), and again by the Options pattern at start.
         KiviOptionsValidator.ThrowIfInvalid(options);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // Above Kivi's own limits, so that RequestLimits answers oversize targets and headers with Cloudflare's envelope.
+            k.Limits.MaxRequestLineSize = RequestLimits.MaxTargetBytes * 8;
+            k.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes * 4;
+            k.Limits.MaxRequestBodySize = 30_000_000; // raised per request by the bulk and value endpoints
+            // HTTPS listeners (--urls https://…) take the PEM certificate and key given; without them Kestrel's own defaults apply.
+            if (options.TlsCert is { Length: > 0 } tlsCert && options.TlsKey is { Length: > 0 } tlsKey)
+                k.ConfigureHttpsDefaults(https => https.ServerCertificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tlsCert, tlsKey));
+        });
         if (options.LogFormat == "json") builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         if (options.RequestLog) builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);

@@ -18,7 +18,7 @@ internal sealed class UpstreamCheck(HttpClient upstream) : IHealthCheck
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy($"{upstream.BaseAddress} is unreachable: {(e is OperationCanceledException ? "no answer within 2 s" : e.Message)}");
+            return HealthCheckResult.Unhealthy($"{upstream.BaseAddress} is unreachable: {(e is HttpRequestException h ? Kivi.Client.KiviUpstream.Describe(h) : "no answer within 2 s")}");
         }
     }
 }

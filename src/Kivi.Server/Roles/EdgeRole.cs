@@ -42,6 +42,7 @@ internal sealed class EdgeRole : IRoleModule
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
             ConnectTimeout = TimeSpan.FromSeconds(5),
+            SslOptions = string.IsNullOrEmpty(options.UpstreamCa) ? new System.Net.Security.SslClientAuthenticationOptions() : UpstreamTrust.Options(options.UpstreamCa),
         };
         var upstream = new KiviUpstream(http, options.UpstreamToken!, cacheOptions, options.UpstreamTimeout);
         var services = builder.Services;
