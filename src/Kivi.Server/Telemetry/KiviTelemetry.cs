@@ -26,6 +26,15 @@ internal static class KiviTelemetry
             telemetry.WithMetrics(m => m
                 .AddMeter(KiviMetrics.MeterName, StoreMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                 .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        if (options.Metrics)
+            // A listener by meter name hears every meter of that name in the process: when several nodes share one (tests,
+            // a host embedding Kivi) each must show its own. Meters made by another node's IMeterFactory are dropped.
+            builder.Services.ConfigureOpenTelemetryMeterProvider((services, m) =>
+            {
+                var mine = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+                m.AddView(instrument => instrument.Meter.Scope is System.Diagnostics.Metrics.IMeterFactory owner && !ReferenceEquals(owner, mine)
+                    ? MetricStreamConfiguration.Drop : null);
+            });
         if (otlp is not null)
             telemetry.WithTracing(t => t
                 .AddSource(KvSpans.SourceName, StoreMetrics.MeterName)
