@@ -14,12 +14,16 @@ internal sealed class KiviMetrics
 {
     public const string MeterName = "Kivi.Server";
 
-    private readonly Counter<long> _operations;
+    private static readonly string[] Results = ["ok", "not_found", "throttled", "client_error", "server_error"];
+
+    // Operations by name, each with a counter per result: a request costs a lookup and an atomic add, and the
+    // counter is read at scrape time (an OpenTelemetry Counter.Add with tags costs several times that).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StripedCounter[]> _operations = new(StringComparer.Ordinal);
 
     public KiviMetrics(IMeterFactory meters, IServiceProvider services, StorageGauges storage)
     {
         var meter = meters.Create(MeterName);
-        _operations = meter.CreateCounter<long>("kivi.operations", "{operation}", "KV operations this node answered, by operation and result");
+        meter.CreateObservableCounter("kivi.operations", ObserveOperations, "{operation}", "KV operations this node answered, by operation and result");
 
         if (services.GetService<KvCache>() is { } cache)
         {
@@ -45,15 +49,27 @@ internal sealed class KiviMetrics
     }
 
     /// <summary>One operation answered with <paramref name="status"/>.</summary>
-    public void Operation(string name, int status) =>
-        _operations.Add(1, new KeyValuePair<string, object?>("operation", name), new KeyValuePair<string, object?>("result", Result(status)));
-
-    private static string Result(int status) => status switch
+    public void Operation(string name, int status)
     {
-        < 400 => "ok",
-        404 => "not_found",
-        429 => "throttled",
-        < 500 => "client_error",
-        _ => "server_error",
+        if (!_operations.TryGetValue(name, out var counters))
+            counters = _operations.GetOrAdd(name, _ => Results.Select(_ => new StripedCounter()).ToArray());
+        counters[Result(status)].Increment();
+    }
+
+    private IEnumerable<Measurement<long>> ObserveOperations()
+    {
+        foreach (var (name, counters) in _operations)
+            for (int i = 0; i < Results.Length; i++)
+                if (counters[i].Sum() is var n and > 0)
+                    yield return new Measurement<long>(n, new KeyValuePair<string, object?>("operation", name), new KeyValuePair<string, object?>("result", Results[i]));
+    }
+
+    private static int Result(int status) => status switch
+    {
+        < 400 => 0,
+        404 => 1,
+        429 => 2,
+        < 500 => 3,
+        _ => 4,
     };
 }
