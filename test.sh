@@ -16,6 +16,10 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   log "installing Node.js and npm (Debian packages)"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
 fi
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Chromium (Debian package) for the dashboard's browser tests; Playwright never downloads one"
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
 if ! /usr/bin/python3 -c "import prometheus_client.parser" 2>/dev/null; then
   log "installing Prometheus's Python client (Debian package), whose text parser checks /metrics"
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-prometheus-client >&2

@@ -29,6 +29,7 @@ internal static class KiviApi
         app.UseRouting();
         app.MapGet("/healthz", () => Results.Text("ok"));
         Health.Readiness.Map(app);
+        Dashboard.DashboardSetup.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
 
         // workerd's external KV service: every request names its namespace in an injected header.

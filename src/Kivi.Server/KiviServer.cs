@@ -80,6 +80,7 @@ public static class KiviServer
         Telemetry.KiviTelemetry.Add(builder, options);
         builder.Services.AddHealthChecks();
         builder.Services.AddOpenApi(o => o.AddOperationTransformer(OpenApiMarks.TransformAsync));
+        Dashboard.DashboardSetup.Add(builder, options);
         role.AddServices(builder, options);
         var app = builder.Build();
         await role.StartAsync(app, options);
@@ -98,6 +99,8 @@ public static class KiviServer
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
         ["Logging:LogLevel:System.Net.Http"] = "Warning",
+        // Its keys live in the data folder (mode 0700) beside the admin token; the "no XML encryptor" warning would repeat that at every first start.
+        ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
     };
 
     /// <summary>Maps --data, KIVI_DATA and the like onto the "Kivi" configuration section; the command line wins.</summary>

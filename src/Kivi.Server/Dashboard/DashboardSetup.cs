@@ -1,0 +1,91 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kivi.Server.Dashboard;
+
+/// <summary>
+/// The dashboard at <c>/dashboard</c>: Razor Pages rendered on the server, signed in with a token once and then an
+/// HttpOnly, SameSite=Strict cookie (the token inside it encrypted by ASP.NET Core's data protection, keys kept in
+/// the data folder), anti-forgery on every form, and a Content-Security-Policy that allows nothing from elsewhere.
+/// </summary>
+internal static class DashboardSetup
+{
+    public const string Scheme = "KiviDashboard", Root = "/dashboard";
+    public const string TokenClaim = "kivi:token", PermissionClaim = "kivi:permission", AccountClaim = "kivi:account";
+
+    private const string Policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    public static void Add(WebApplicationBuilder builder, KiviOptions options)
+    {
+        var services = builder.Services;
+        services.AddDataProtection().SetApplicationName("kivi-dashboard").PersistKeysToFileSystem(KeyFolder(options));
+        services.AddAuthentication(Scheme).AddCookie(Scheme, o =>
+        {
+            o.Cookie.Name = "kivi_session";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.Path = Root;
+            o.LoginPath = Root + "/signin";
+            o.AccessDeniedPath = Root + "/signin";
+            o.ExpireTimeSpan = TimeSpan.FromHours(12);
+            o.SlidingExpiration = true;
+        });
+        services.AddAuthorization();
+        services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "kivi_antiforgery";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.Path = Root;
+            o.FormFieldName = "__kivi_form";
+        });
+        services.AddRazorPages(o =>
+        {
+            o.RootDirectory = "/Dashboard/Pages";
+            o.Conventions.AuthorizeFolder("/", "dashboard");
+            o.Conventions.AllowAnonymousToPage("/SignIn");
+        }).AddApplicationPart(typeof(DashboardSetup).Assembly); // the pages are Kivi.Server's, whoever hosts it (the CLI, a test)
+        services.AddAuthorizationBuilder().AddPolicy("dashboard", p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
+        services.AddSingleton<DashboardApi>();
+    }
+
+    /// <summary>The session cookies' keys: in the data folder, readable by the node's user only, so sessions outlive a restart.</summary>
+    private static DirectoryInfo KeyFolder(KiviOptions options)
+    {
+        string path = Path.Combine(Path.GetFullPath(options.Data), "dashboard-keys");
+        return OperatingSystem.IsWindows() ? Directory.CreateDirectory(path)
+            : Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    public static void Map(WebApplication app)
+    {
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(Root), dashboard =>
+        {
+            dashboard.Use((context, next) =>
+            {
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = Policy;
+                headers.XContentTypeOptions = "nosniff";
+                headers["Referrer-Policy"] = "no-referrer";
+                return next(context);
+            });
+            dashboard.UseAuthentication();
+            dashboard.UseAuthorization();
+        });
+        app.MapGet("/", () => Results.Redirect(Root)).ExcludeFromDescription();
+        app.MapGet(Root + "/app.css", () => Results.Text(DashboardAssets.Css, "text/css")).ExcludeFromDescription();
+        app.MapGet(Root + "/app.js", () => Results.Text(DashboardAssets.Script, "text/javascript")).ExcludeFromDescription();
+        app.MapRazorPages();
+    }
+
+    public static ClaimsPrincipal Principal(string token, string tokenName, string permission, string accountId) =>
+        new(new ClaimsIdentity(
+        [
+            new Claim(TokenClaim, token), new Claim(ClaimTypes.Name, tokenName), new Claim(PermissionClaim, permission), new Claim(AccountClaim, accountId),
+        ], Scheme));
+}

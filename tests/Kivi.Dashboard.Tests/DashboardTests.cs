@@ -1,0 +1,193 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+
+namespace Kivi.Dashboard.Tests;
+
+/// <summary>The dashboard end to end in Chromium, against a real node with a real SQLite file.</summary>
+public sealed partial class DashboardTests(Browser browser) : IClassFixture<Browser>, IAsyncLifetime
+{
+    private KiviServerFixture _node = null!;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _node = await KiviServerFixture.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _node.DisposeAsync();
+
+    private string Url(string path) => new Uri(_node.BaseAddress, path).ToString();
+
+    private async Task<IPage> SignedInAsync(string token, int width = 1280)
+    {
+        var page = await browser.PageAsync(width);
+        await page.GotoAsync(Url("/"));
+        await page.GetByLabel("Token").FillAsync(token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(Url("/dashboard"));
+        Assert.DoesNotContain(token, page.Url, StringComparison.Ordinal); // never a token in a URL
+        return page;
+    }
+
+    private async Task<string> TokenAsync(string name, string permission)
+    {
+        using var issued = await _node.Client.PostAsync($"/client/v4/accounts/{KiviServerFixture.AccountId}/tokens", KiviServerFixture.Json(new { name, permission }), Ct);
+        return (await Api.ReadAsync(issued)).Result.GetProperty("value").GetString()!;
+    }
+
+    private static async Task ShootAsync(IPage page, string name)
+    {
+        foreach (int width in new[] { 1280, 400 })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Browser.Screenshots, $"{name}-{width}.png"), FullPage = true });
+        }
+        await page.SetViewportSizeAsync(1280, 900);
+    }
+
+    [Fact]
+    public async Task An_admin_signs_in_creates_a_namespace_adds_edits_and_deletes_a_key_with_a_session_cookie_that_scripts_cannot_read()
+    {
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "kivi_session");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+
+        await page.GetByLabel("Title").FillAsync("flags");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Created namespace \"flags\"");
+        await ShootAsync(page, "namespaces");
+        await page.GetByRole(AriaRole.Link, new() { Name = "flags" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("This namespace has no keys.")).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Add a key" }).ClickAsync();
+        await page.GetByLabel("Key", new() { Exact = true }).FillAsync("checkout/new-flow");
+        await page.GetByLabel("Value").FillAsync("on");
+        await page.GetByLabel("Metadata (JSON, at most 1,024 bytes)").FillAsync("{\"owner\":\"payments\",\"enabled\":true}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved \"checkout/new-flow\"");
+        await ShootAsync(page, "entry");
+
+        await page.GetByLabel("Value").FillAsync("off");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved");
+        string ns = Regex.Match(page.Url, "/ns/([0-9a-f]{32})/").Groups[1].Value;
+        using (var value = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/checkout%2Fnew-flow", Ct))
+            Assert.Equal("off", await value.Content.ReadAsStringAsync(Ct));
+
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}?fields=owner,enabled")); // the metadata index: a feature-flag inventory
+        await Assertions.Expect(page.Locator("#keys tbody tr").First).ToContainTextAsync("\"payments\"");
+        await Assertions.Expect(page.Locator("#keys thead")).ToContainTextAsync("enabled");
+        await ShootAsync(page, "keys-metadata");
+
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?key=checkout%2Fnew-flow"));
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete this key" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Deleted \"checkout/new-flow\"");
+        using (var gone = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/checkout%2Fnew-flow", Ct))
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/dashboard/signin"));
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}"));
+        Assert.Contains("/dashboard/signin", page.Url, StringComparison.Ordinal); // the session is gone
+    }
+
+    [Fact]
+    public async Task Adding_a_key_that_exists_asks_before_overwriting_and_an_edit_over_a_newer_version_is_refused()
+    {
+        string ns = await _node.CreateNamespaceAsync("overwrites");
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", new StringContent("first"), Ct)) { }
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?new=true"));
+        await page.GetByLabel("Key", new() { Exact = true }).FillAsync("k");
+        await page.GetByLabel("Value").FillAsync("second");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Overwrite key?");
+        using (var still = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", Ct)) Assert.Equal("first", await still.Content.ReadAsStringAsync(Ct));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Overwrite" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved \"k\"");
+
+        // Someone else writes while the page is open: saving is refused, nothing is lost, the user is told.
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", new StringContent("theirs"), Ct)) { }
+        await page.GetByLabel("Value").FillAsync("mine");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("was changed by someone else");
+        using var kept = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", Ct);
+        Assert.Equal("theirs", await kept.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Keys_come_fifty_a_page_with_load_more_and_a_prefix_that_matches_nothing_says_so()
+    {
+        string ns = await _node.CreateNamespaceAsync("many");
+        var items = Enumerable.Range(0, 60).Select(i => new { key = $"item/{i:D3}", value = $"v{i}" }).ToArray();
+        using (var bulk = await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/bulk", KiviServerFixture.Json(items), Ct)) Assert.True(bulk.IsSuccessStatusCode);
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}"));
+        await Assertions.Expect(page.Locator("#keys tbody tr")).ToHaveCountAsync(50);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Load more" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#keys tbody tr")).ToHaveCountAsync(60);
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Load more" })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#keys tbody tr").Last).ToContainTextAsync("item/059");
+
+        await page.GetByLabel("Prefix").FillAsync("nothing/");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("No keys found matching prefix \"nothing/\".")).ToBeVisibleAsync();
+        await ShootAsync(page, "keys-empty");
+    }
+
+    [Fact]
+    public async Task A_hostile_key_value_and_metadata_are_shown_as_text_and_run_nothing()
+    {
+        string ns = await _node.CreateNamespaceAsync("hostile");
+        const string Evil = "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">";
+        using (var put = await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/{Uri.EscapeDataString(Evil)}", new StringContent(Evil), Ct)) Assert.True(put.IsSuccessStatusCode);
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        bool dialog = false;
+        page.Dialog += (_, d) => { dialog = true; _ = d.DismissAsync(); };
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}"));
+        await Assertions.Expect(page.Locator("#keys tbody tr").First).ToContainTextAsync("<script>window.pwned=1</script>");
+        await page.GetByRole(AriaRole.Link, new() { Name = Evil }).ClickAsync();
+        await Assertions.Expect(page.GetByLabel("Value")).ToHaveValueAsync(Evil);
+        Assert.Equal("undefined", await page.EvaluateAsync<string>("() => typeof window.pwned"));
+        Assert.False(dialog);
+        var csp = (await page.GotoAsync(Url($"/dashboard/ns/{ns}")))!.Headers["content-security-policy"];
+        Assert.Contains("script-src 'self'", csp, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_read_token_sees_no_write_controls_and_a_replayed_or_cross_site_form_post_is_refused()
+    {
+        string ns = await _node.CreateNamespaceAsync("read-only");
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", new StringContent("v"), Ct)) { }
+        var page = await SignedInAsync(await TokenAsync("viewer", "read"));
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Add a key" })).ToHaveCountAsync(0);
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?key=k"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save" })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("pre").First).ToHaveTextAsync("v");
+        await ShootAsync(page, "entry-read-only");
+
+        // Replaying the admin's form (with this session's own anti-forgery token) still meets the server's rules.
+        string form = await page.EvaluateAsync<string>("() => document.cookie"); // HttpOnly: the session is not in it
+        Assert.DoesNotContain("kivi_session", form, StringComparison.Ordinal);
+        var admin = await SignedInAsync(KiviServerFixture.Token);
+        await page.GotoAsync(Url("/dashboard"));
+        string antiforgery = await page.Locator("input[name=__kivi_form]").First.InputValueAsync(); // the reader's own, valid token
+        var replay = await page.APIRequest.PostAsync(Url($"/dashboard/ns/{ns}/entry?handler=Save&key=k"), new APIRequestContextOptions
+        {
+            Form = page.APIRequest.CreateFormData().Set("__kivi_form", antiforgery).Set("key", "k").Set("value", "hacked").Set("isNew", "false"),
+        });
+        Assert.Equal(403, replay.Status);
+        using (var value = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", Ct)) Assert.Equal("v", await value.Content.ReadAsStringAsync(Ct));
+
+        // A form on another site posting with the admin's session: no anti-forgery token, and SameSite=Strict sends no cookie.
+        var crossSite = await admin.APIRequest.PostAsync(Url($"/dashboard/ns/{ns}/entry?handler=Save&key=k"), new APIRequestContextOptions
+        {
+            Form = admin.APIRequest.CreateFormData().Set("key", "k").Set("value", "forged").Set("isNew", "false"),
+            Headers = new Dictionary<string, string> { ["Origin"] = "https://evil.example" },
+        });
+        Assert.Equal(400, crossSite.Status);
+        using var kept = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", Ct);
+        Assert.Equal("v", await kept.Content.ReadAsStringAsync(Ct));
+    }
+}
