@@ -31,6 +31,7 @@ internal static class DashboardAssets
         .error { padding: .6rem .8rem; border-radius: 4px; background: #fce8e6; color: var(--danger); margin: .6rem 0; }
         .muted { color: var(--muted); }
         .empty { padding: 1rem; color: var(--muted); }
+        figure { margin: .4rem 0 1rem; }
         @media (max-width: 600px) {
           main { padding: .6rem; }
           table.responsive thead { display: none; }
