@@ -237,4 +237,27 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
         using var refused = await revoked.GetAsync("/client/v4/memberships", Ct);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
     }
+
+    [Fact]
+    public async Task The_watch_shows_a_change_made_by_another_client_and_a_prefix_exports_as_a_download()
+    {
+        string ns = await _node.CreateNamespaceAsync("watched");
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Watch" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Watching");
+        using (var put = await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/flags%2Fbeta", new StringContent("on"), Ct)) Assert.True(put.IsSuccessStatusCode);
+        await Assertions.Expect(page.Locator("#changes tbody tr").First).ToContainTextAsync("flags/beta");
+        await Assertions.Expect(page.Locator("#changes tbody tr").First).ToContainTextAsync("put");
+        await ShootAsync(page, "watch");
+
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/other", new StringContent("x"), Ct)) { }
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}?prefix=flags%2F"));
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Export" }).ClickAsync());
+        string file = Path.Combine(Browser.Screenshots, "export.ndjson");
+        await download.SaveAsAsync(file);
+        var lines = await File.ReadAllLinesAsync(file, Ct);
+        Assert.Single(lines);
+        Assert.Contains("\"flags/beta\"", lines[0], StringComparison.Ordinal);
+    }
 }

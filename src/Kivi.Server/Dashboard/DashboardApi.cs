@@ -57,6 +57,15 @@ internal sealed class DashboardApi(IServer server)
 
     public Task<Answer> GetAsync(string token, string path, CancellationToken cancellationToken) => SendAsync(token, HttpMethod.Get, path, null, cancellationToken);
 
+    /// <summary>Opens a streamed answer (a watch, an export) for the caller to pass on as it arrives; the caller disposes it.</summary>
+    public async Task<HttpResponseMessage> OpenAsync(string token, string path, string accept, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "client/v4/" + path.TrimStart('/'));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Accept.ParseAdd(accept);
+        return await _http.Value.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
     public static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
 
     private static HttpClient Create(IServer server)

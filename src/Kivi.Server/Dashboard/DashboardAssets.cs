@@ -57,6 +57,22 @@ internal static class DashboardAssets
           const next = page.querySelector('a[data-append]');
           if (next) more.href = next.href; else more.remove();
         });
+        const watched = document.querySelector('[data-watch]');
+        if (watched) {
+          const body = watched.querySelector('tbody');
+          const source = new EventSource(watched.getAttribute('data-watch'));
+          source.addEventListener('change', e => {
+            const c = JSON.parse(e.data);
+            const row = document.createElement('tr');
+            for (const [label, text] of [['Time', new Date().toISOString().slice(11, 23)], ['Key', c.key ?? ''], ['Change', c.kind], ['Version', String(c.version)]]) {
+              const cell = document.createElement('td'); cell.dataset.label = label; cell.textContent = text; row.append(cell);
+            }
+            body.prepend(row);
+            document.getElementById('watch-status').textContent = 'Watching: ' + body.rows.length + ' change(s) so far.';
+          });
+          source.addEventListener('open', () => { document.getElementById('watch-status').textContent = 'Watching: changes appear here as they happen.'; });
+          source.addEventListener('error', () => { document.getElementById('watch-status').textContent = 'Reconnecting…'; });
+        }
         document.addEventListener('submit', e => {
           const question = e.target.getAttribute('data-confirm');
           if (question && !confirm(question)) e.preventDefault();

@@ -81,6 +81,46 @@ internal static class DashboardSetup
         app.MapGet(Root + "/app.css", () => Results.Text(DashboardAssets.Css, "text/css")).ExcludeFromDescription();
         app.MapGet(Root + "/app.js", () => Results.Text(DashboardAssets.Script, "text/javascript")).ExcludeFromDescription();
         app.MapRazorPages();
+        app.MapGet(Root + "/ns/{id}/watch/stream", WatchStreamAsync).RequireAuthorization("dashboard").ExcludeFromDescription();
+        app.MapGet(Root + "/ns/{id}/export", ExportAsync).RequireAuthorization("dashboard").ExcludeFromDescription();
+    }
+
+    /// <summary>The namespace's watch, passed through as server-sent events for the page's EventSource (the token stays on the server).</summary>
+    private static Task WatchStreamAsync(HttpContext context, DashboardApi api, string id) =>
+        PassThroughAsync(context, api, $"{Namespaces(context)}/{Uri.EscapeDataString(id)}/changes{Prefix(context)}", "text/event-stream", null);
+
+    /// <summary>The namespace (or a prefix of it) as an NDJSON download, streamed.</summary>
+    private static Task ExportAsync(HttpContext context, DashboardApi api, string id) =>
+        PassThroughAsync(context, api, $"{Namespaces(context)}/{Uri.EscapeDataString(id)}/export{Prefix(context)}", "application/x-ndjson", $"{id}.ndjson");
+
+    private static string Namespaces(HttpContext context) =>
+        $"accounts/{Uri.EscapeDataString(context.User.FindFirst(AccountClaim)?.Value ?? "")}/storage/kv/namespaces";
+
+    private static string Prefix(HttpContext context) =>
+        context.Request.Query["prefix"].ToString() is { Length: > 0 } prefix ? "?prefix=" + Uri.EscapeDataString(prefix) : "";
+
+    private static async Task PassThroughAsync(HttpContext context, DashboardApi api, string path, string accept, string? download)
+    {
+        string token = context.User.FindFirst(TokenClaim)?.Value ?? "";
+        using var upstream = await api.OpenAsync(token, path, accept, context.RequestAborted);
+        context.Response.StatusCode = (int)upstream.StatusCode;
+        context.Response.ContentType = upstream.Content.Headers.ContentType?.ToString() ?? accept;
+        if (download is not null && upstream.IsSuccessStatusCode) context.Response.Headers.ContentDisposition = $"attachment; filename=\"{download}\"";
+        context.Response.Headers.CacheControl = "no-store";
+        await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int n;
+            while ((n = await body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted); // a watch's line reaches the page as it comes
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+        }
     }
 
     public static ClaimsPrincipal Principal(string token, string tokenName, string permission, string accountId) =>

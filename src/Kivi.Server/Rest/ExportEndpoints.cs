@@ -42,9 +42,15 @@ internal static class ExportEndpoints
         response.Headers.CacheControl = "no-store";
         ValueEndpoints.SetVersion(response, snapshot.Version);
         using var lines = new LineWriter(response);
+        byte[] prefix = KeyName.PrefixToUtf8(Query.Utf8Text(context.Request, "prefix"), kv.Limits); // only keys under it (byte order: they are together)
         if (stored is not null)
             await foreach (var entry in snapshot.ReadEntriesAsync(stored, after, time.GetUtcNow().ToUnixTimeSeconds(), context.RequestAborted))
+            {
+                int order = entry.Key.AsSpan(0, Math.Min(entry.Key.Length, prefix.Length)).SequenceCompareTo(prefix);
+                if (order < 0 || (order == 0 && entry.Key.Length < prefix.Length)) continue; // before the prefix ("ab" < "abc")
+                if (order > 0) break; // past every key under it
                 await lines.WriteAsync(w => WriteEntry(w, entry), context.RequestAborted);
+            }
         await response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
