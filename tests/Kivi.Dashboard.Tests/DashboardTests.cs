@@ -260,4 +260,30 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
         Assert.Single(lines);
         Assert.Contains("\"flags/beta\"", lines[0], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_binary_file_uploads_shows_as_hex_and_downloads_and_a_30_MB_upload_is_refused_in_the_servers_words()
+    {
+        string ns = await _node.CreateNamespaceAsync("files");
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        byte[] binary = [0x00, 0xff, 0x10, 0x80, 0x7f, 0x01, 0xfe];
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?new=true"));
+        await page.GetByLabel("Key", new() { Exact = true }).FillAsync("blob.bin");
+        await page.GetByLabel("Or upload a file as the value (at most 25 MiB)").SetInputFilesAsync(new FilePayload { Name = "blob.bin", MimeType = "application/octet-stream", Buffer = binary });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved \"blob.bin\"");
+        await Assertions.Expect(page.Locator("#hex")).ToContainTextAsync("00ff10807f01fe");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download it" }).ClickAsync());
+        string saved = Path.Combine(Browser.Screenshots, "blob.bin");
+        await download.SaveAsAsync(saved);
+        Assert.Equal(binary, await File.ReadAllBytesAsync(saved, Ct));
+
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?new=true"));
+        await page.GetByLabel("Key", new() { Exact = true }).FillAsync("too-big");
+        await page.GetByLabel("Or upload a file as the value (at most 25 MiB)").SetInputFilesAsync(new FilePayload { Name = "big.bin", MimeType = "application/octet-stream", Buffer = new byte[30 * 1024 * 1024] });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("exceeds limit of 26214400");
+        using var missing = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/too-big", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
 }

@@ -29,7 +29,16 @@ internal sealed class DashboardApi(IServer server)
         using var request = new HttpRequestMessage(method, "client/v4/" + path.TrimStart('/')) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
-        using var response = await _http.Value.SendAsync(request, cancellationToken);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.Value.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            return new Answer(502, null, null, $"The node's API could not be reached: {e.Message}", [], new Dictionary<string, string>());
+        }
+        using var _ = response;
         byte[] body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         var answerHeaders = response.Headers.Concat(response.Content.Headers).ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
         JsonNode? result = null;

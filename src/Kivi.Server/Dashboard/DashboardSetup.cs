@@ -83,7 +83,13 @@ internal static class DashboardSetup
         app.MapRazorPages();
         app.MapGet(Root + "/ns/{id}/watch/stream", WatchStreamAsync).RequireAuthorization("dashboard").ExcludeFromDescription();
         app.MapGet(Root + "/ns/{id}/export", ExportAsync).RequireAuthorization("dashboard").ExcludeFromDescription();
+        app.MapGet(Root + "/ns/{id}/download", DownloadAsync).RequireAuthorization("dashboard").ExcludeFromDescription();
     }
+
+    /// <summary>One value, as the bytes it is, as a download.</summary>
+    private static Task DownloadAsync(HttpContext context, DashboardApi api, string id, string key) =>
+        PassThroughAsync(context, api, $"{Namespaces(context)}/{Uri.EscapeDataString(id)}/values/{Uri.EscapeDataString(key)}", "application/octet-stream",
+            string.Concat(key.Split('/')[^1].Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')) is { Length: > 0 } name ? name : "value");
 
     /// <summary>The namespace's watch, passed through as server-sent events for the page's EventSource (the token stays on the server).</summary>
     private static Task WatchStreamAsync(HttpContext context, DashboardApi api, string id) =>
