@@ -18,4 +18,6 @@ namespace Kivi.Protocol;
 [JsonSerializable(typeof(UsageAnswer))]
 [JsonSerializable(typeof(AuditAnswer))]
 [JsonSerializable(typeof(QuotaState))]
+[JsonSerializable(typeof(EdgeCheckIn))]
+[JsonSerializable(typeof(List<EdgeSeen>))]
 public sealed partial class KiviProtocolJsonContext : JsonSerializerContext;

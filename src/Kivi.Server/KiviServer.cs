@@ -63,6 +63,7 @@ public static class KiviServer
             MinExpirationTtlSeconds = Math.Max(1, options.MinExpirationTtl),
         });
         builder.Services.AddSingleton(new Usage.UsageMeter(options.Usage));
+        builder.Services.AddSingleton<Usage.EdgeRegistry>();
         builder.Services.AddSingleton<IUsageMeter>(sp => sp.GetRequiredService<Usage.UsageMeter>());
         builder.Services.AddSingleton(sp => new Usage.UsageReporter(sp.GetRequiredService<Usage.UsageMeter>(), sp.GetRequiredService<Usage.IUsageSink>(),
             sp.GetRequiredService<TimeProvider>(), options, sp.GetRequiredService<ILogger<Usage.UsageReporter>>()));

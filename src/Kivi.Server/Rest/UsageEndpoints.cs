@@ -26,6 +26,8 @@ internal static class UsageEndpoints
         // Delegates, not RequestDelegates, so that the OpenAPI document describes them.
         api.MapPost(UsageReport.Route, (Func<HttpContext, Task>)ReportAsync).WithMetadata(KvOperation.Kivi("usage report"));
         api.MapGet(QuotaState.Route, (Func<HttpContext, Task>)QuotasAsync).WithMetadata(KvOperation.Kivi("quota state"));
+        api.MapPost(EdgeCheckIn.Route, (Func<HttpContext, Task>)CheckInAsync).WithMetadata(KvOperation.Kivi("edge check-in"));
+        api.MapGet(EdgeCheckIn.ListRoute, (Func<HttpContext, Task>)EdgesAsync).WithMetadata(KvOperation.Kivi("list edges"));
     }
 
     private static async Task GetAsync(HttpContext context, KvService kv, UsageReporter reporter, TimeProvider time, string account_id)
@@ -109,6 +111,24 @@ internal static class UsageEndpoints
         context.Require(c => c.IsRoot || c.CanReplicate(c.AccountId!));
         var exhausted = context.RequestServices.GetRequiredService<Quotas.StoreQuotas>().Exhausted(caller.CanReplicate).ToArray();
         await Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, new QuotaState(exhausted), KiviProtocolJsonContext.Default.QuotaState));
+    }
+
+    /// <summary>An edge checks in (a replication or admin token): kept for the cluster page, answered with the quotas used up.</summary>
+    private static async Task CheckInAsync(HttpContext context)
+    {
+        context.Require(c => c.IsRoot || c.CanReplicate(c.AccountId!));
+        var status = await RequestBody.ReadJsonAsync(context, 64 * 1024, _ => KvErrors.InvalidRequest("An edge check-in must be at most 65536 bytes."), KiviProtocolJsonContext.Default.EdgeCheckIn);
+        if (string.IsNullOrEmpty(status.Name) || status.Name.Length > 256) throw KvErrors.InvalidRequest("An edge check-in must name the edge (1 to 256 characters).");
+        context.RequestServices.GetRequiredService<Usage.EdgeRegistry>().Seen(status);
+        await QuotasAsync(context);
+    }
+
+    /// <summary>The edges that checked in with this store, for an admin.</summary>
+    private static async Task EdgesAsync(HttpContext context)
+    {
+        context.Require(c => c.IsRoot || c.Permission == Kivi.Core.Access.TokenPermission.AccountAdmin);
+        var edges = context.RequestServices.GetRequiredService<Usage.EdgeRegistry>().All();
+        await Envelope.OkAsync(context, w => JsonSerializer.Serialize(w, edges, KiviProtocolJsonContext.Default.ListEdgeSeen));
     }
 
     private static long Floor(long seconds, long step) => seconds - (((seconds % step) + step) % step);

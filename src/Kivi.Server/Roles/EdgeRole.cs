@@ -65,7 +65,7 @@ internal sealed class EdgeRole : IRoleModule
             .Add(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckRegistration("feed",
                 sp => new Health.FeedCheck(sp.GetRequiredService<KvCache>(), options.ReadyMaxLag), null, null));
         services.AddSingleton<IQuotaGate>(sp => sp.GetRequiredService<Quotas.EdgeQuotas>());
-        services.AddSingleton<Usage.IUsageSink>(sp => new Usage.EdgeUsageSink(http, options.UpstreamToken!, outbox, options.UpstreamTimeout, sp.GetRequiredService<Quotas.EdgeQuotas>()));
+        services.AddSingleton<Usage.IUsageSink>(sp => new Usage.EdgeUsageSink(http, options.UpstreamToken!, outbox, options.UpstreamTimeout, sp.GetRequiredService<Quotas.EdgeQuotas>(), sp.GetRequiredService<KvCache>()));
         services.AddSingleton<EdgeEngine>();
         services.AddSingleton<IKvReads>(sp => sp.GetRequiredService<EdgeEngine>());
         services.AddSingleton<IHotReads>(sp => sp.GetRequiredService<EdgeEngine>());

@@ -6,7 +6,7 @@ using Kivi.Protocol;
 namespace Kivi.Server.Usage;
 
 /// <summary>An edge's reads and lists: cut into a numbered report in the outbox, then sent upstream oldest first until acknowledged.</summary>
-internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutbox outbox, TimeSpan timeout, Quotas.EdgeQuotas quotas) : IUsageSink
+internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutbox outbox, TimeSpan timeout, Quotas.EdgeQuotas quotas, Kivi.Caching.KvCache cache) : IUsageSink
 {
     public async Task SendAsync(IReadOnlyList<UsageCount> rows, CancellationToken cancellationToken)
     {
@@ -29,7 +29,10 @@ internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutb
             }
             outbox.Acknowledged(report);
         }
-        using var asking = new HttpRequestMessage(HttpMethod.Get, QuotaState.Path);
+        // Check in: how this edge is doing, for the store's operators; the answer says which quotas are used up.
+        var status = new EdgeCheckIn(outbox.Reporter, upstream.BaseAddress?.ToString(), cache.FeedHealthy, cache.Position, cache.UpstreamHead,
+            cache.LagTime.TotalSeconds, cache.Hits, cache.Misses, cache.StaleServed, cache.Resets, cache.Count, cache.Bytes);
+        using var asking = new HttpRequestMessage(HttpMethod.Post, EdgeCheckIn.Path) { Content = JsonContent.Create(status, KiviProtocolJsonContext.Default.EdgeCheckIn) };
         asking.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var answer = await upstream.SendAsync(asking, cancellationToken);
         if (!answer.IsSuccessStatusCode) throw new HttpRequestException($"The upstream refused to say which quotas are used up: {(int)answer.StatusCode}");
