@@ -51,7 +51,8 @@ internal static partial class LocalCluster
             if (!File.Exists(tokenFile)) await File.WriteAllTextAsync(tokenFile, adminToken + "\n", stop.Token);
             string replication = await IssueReplicationTokenAsync(origin.Url, adminToken, stop.Token);
             var starting = Enumerable.Range(1, edges).Select(i => Node.StartAsync(launcher, $"edge-{i}", Path.Combine(data, $"edge-{i}.log"),
-                ["--urls", Url(port == 0 ? 0 : port + i), "--role", "edge", "--upstream", origin.Url.ToString(), "--upstream-token", replication, .. extra], stop.Token));
+                ["--urls", Url(port == 0 ? 0 : port + i), "--role", "edge", "--upstream", origin.Url.ToString(), "--upstream-token", replication,
+                    "--data", Path.Combine(data, $"edge-{i}"), "--node-name", $"edge-{i}", .. extra], stop.Token));
             nodes.AddRange(await Task.WhenAll(starting));
             Console.WriteLine($"origin {origin.Url}");
             foreach (var node in nodes.Skip(1)) Console.WriteLine($"{node.Name} {node.Url}");

@@ -60,13 +60,13 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Add a key" }).ClickAsync();
         await page.GetByLabel("Key", new() { Exact = true }).FillAsync("checkout/new-flow");
-        await page.GetByLabel("Value").FillAsync("on");
+        await page.Locator("textarea#value").FillAsync("on");
         await page.GetByLabel("Metadata (JSON, at most 1,024 bytes)").FillAsync("{\"owner\":\"payments\",\"enabled\":true}");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved \"checkout/new-flow\"");
         await ShootAsync(page, "entry");
 
-        await page.GetByLabel("Value").FillAsync("off");
+        await page.Locator("textarea#value").FillAsync("off");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved");
         string ns = Regex.Match(page.Url, "/ns/([0-9a-f]{32})/").Groups[1].Value;
@@ -99,7 +99,7 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
         var page = await SignedInAsync(KiviServerFixture.Token);
         await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?new=true"));
         await page.GetByLabel("Key", new() { Exact = true }).FillAsync("k");
-        await page.GetByLabel("Value").FillAsync("second");
+        await page.Locator("textarea#value").FillAsync("second");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Overwrite key?");
         using (var still = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", Ct)) Assert.Equal("first", await still.Content.ReadAsStringAsync(Ct));
@@ -108,7 +108,7 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
 
         // Someone else writes while the page is open: saving is refused, nothing is lost, the user is told.
         using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", new StringContent("theirs"), Ct)) { }
-        await page.GetByLabel("Value").FillAsync("mine");
+        await page.Locator("textarea#value").FillAsync("mine");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("was changed by someone else");
         using var kept = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/k", Ct);
@@ -147,7 +147,7 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
         await page.GotoAsync(Url($"/dashboard/ns/{ns}"));
         await Assertions.Expect(page.Locator("#keys tbody tr").First).ToContainTextAsync("<script>window.pwned=1</script>");
         await page.GetByRole(AriaRole.Link, new() { Name = Evil }).ClickAsync();
-        await Assertions.Expect(page.GetByLabel("Value")).ToHaveValueAsync(Evil);
+        await Assertions.Expect(page.Locator("textarea#value")).ToHaveValueAsync(Evil);
         Assert.Equal("undefined", await page.EvaluateAsync<string>("() => typeof window.pwned"));
         Assert.False(dialog);
         var csp = (await page.GotoAsync(Url($"/dashboard/ns/{ns}")))!.Headers["content-security-policy"];

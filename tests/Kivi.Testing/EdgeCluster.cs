@@ -53,7 +53,7 @@ public sealed class EdgeCluster : IAsyncDisposable
 
     public async Task KillOriginAsync() => await Origin.KillAsync();
 
-    /// <summary>The origin's data folder (edges keep nothing on disk).</summary>
+    /// <summary>The origin's data folder (edges keep only their usage outboxes there, one file per node name).</summary>
     public string OriginData => _data;
 
     /// <summary>Starts the origin again on its old port, over its old data or over <paramref name="data"/> (another store, or an older copy).</summary>
