@@ -93,7 +93,7 @@ public sealed class OriginReplacedTests
             using (var origin = await cluster.Admin.GetAsync(cluster.ValuePath("k"), Ct)) Assert.Equal("before the backup", await origin.Content.ReadAsStringAsync(Ct));
 
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Value == "before the backup"
-                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Status == 404, Deadline, "the edge follows the restored history");
+                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Status == 404, Deadline, "the edge follows the restored history. Edge log:\n" + cluster.Edges[0].Output);
             long version = await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the restore");
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Version == version, Deadline, "a later change reaches the edge");
             Assert.Contains("Cache reset", cluster.Edges[0].Output, StringComparison.Ordinal);

@@ -28,8 +28,6 @@ internal sealed class StoreQuotas(IReadOnlyList<QuotaRule> rules, IKvUsage usage
 
     private readonly ConcurrentDictionary<(int Rule, string Id), Scope> _scopes = new();
 
-    public bool Enabled => rules.Count > 0;
-
     public async ValueTask AdmitAsync(KvNamespace ns, UsageKind kind, long count, CancellationToken cancellationToken, byte[]? key = null)
     {
         List<Scope>? admitted = null;
