@@ -12,7 +12,14 @@ public sealed class ClusterPageTests(Browser browser) : IClassFixture<Browser>
         await page.GotoAsync(new Uri(node, "/dashboard/signin").ToString());
         await page.GetByLabel("Token").FillAsync(EdgeCluster.AdminToken);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(new Uri(node, "/dashboard").ToString());
+        try
+        {
+            await page.WaitForURLAsync(new Uri(node, "/dashboard").ToString());
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Signing in at {node} did not reach the dashboard; the page says:\n{await page.InnerTextAsync("body")}");
+        }
         return page;
     }
 
@@ -34,7 +41,7 @@ public sealed class ClusterPageTests(Browser browser) : IClassFixture<Browser>
         {
             await origin.ReloadAsync();
             return await origin.Locator("#edges tbody tr").CountAsync() == 2;
-        }, TimeSpan.FromSeconds(30), "both edges on the origin's cluster page");
+        }, TimeSpan.FromSeconds(30), "both edges on the origin's cluster page (edge logs follow)\n" + string.Join("\n---\n", edges.Select(e => e.Output)));
         await Assertions.Expect(origin.Locator("#edges tbody tr", new() { HasText = "dash-edge-1" })).ToContainTextAsync("connected");
         await Assertions.Expect(origin.Locator("#edges tbody tr", new() { HasText = "dash-edge-2" })).ToContainTextAsync("connected");
         foreach (int width in new[] { 1280, 400 })

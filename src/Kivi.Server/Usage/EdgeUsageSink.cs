@@ -37,7 +37,8 @@ internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutb
         using var answer = await upstream.SendAsync(asking, cancellationToken);
         if (!answer.IsSuccessStatusCode) throw new HttpRequestException($"The upstream refused to say which quotas are used up: {(int)answer.StatusCode}");
         string text = await answer.Content.ReadAsStringAsync(cancellationToken);
-        var state = JsonDocument.Parse(text).RootElement.GetProperty("result").Deserialize(KiviProtocolJsonContext.Default.QuotaState);
+        using var document = JsonDocument.Parse(text);
+        var state = document.RootElement.GetProperty("result").Deserialize(KiviProtocolJsonContext.Default.QuotaState);
         quotas.Set(state?.Exhausted ?? []);
     }
 }
