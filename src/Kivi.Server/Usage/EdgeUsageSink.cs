@@ -29,13 +29,6 @@ internal sealed class EdgeUsageSink(HttpClient upstream, string token, UsageOutb
             }
             outbox.Acknowledged(report);
         }
-    }
-
-    public async Task TickAsync(CancellationToken cancellationToken)
-    {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bounded.CancelAfter(timeout);
-        cancellationToken = bounded.Token;
         // Check in: how this edge is doing, for the store's operators; the answer says which quotas are used up.
         var status = new EdgeCheckIn(outbox.Reporter, upstream.BaseAddress?.ToString(), cache.FeedHealthy, cache.Position, cache.UpstreamHead,
             cache.LagTime.TotalSeconds, cache.Hits, cache.Misses, cache.StaleServed, cache.Resets, cache.Count, cache.Bytes);

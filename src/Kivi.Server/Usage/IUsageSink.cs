@@ -10,7 +10,4 @@ internal interface IUsageSink
     /// applied or kept safe for a later try; throws only when they could be neither (they are then retried next time).
     /// </summary>
     Task SendAsync(IReadOnlyList<UsageCount> rows, CancellationToken cancellationToken);
-
-    /// <summary>What is done once per usage interval besides sending (refreshing quotas and storage gauges; an edge's check-in), never per usage query.</summary>
-    Task TickAsync(CancellationToken cancellationToken);
 }

@@ -16,10 +16,6 @@ internal sealed class StoreUsageSink(IKvEngine engine, Quotas.StoreQuotas quotas
             await engine.WriteAsync(new RecordUsage(new UsageReport(null, 0, _pending.ToArray())));
             _pending.Clear();
         }
-    }
-
-    public async Task TickAsync(CancellationToken cancellationToken)
-    {
         await quotas.RefreshAsync(cancellationToken); // what other origins and the edges used, from the table; and the per-key limit forgets old keys
         if (gauges is not null) await gauges.RefreshAsync(engine, cancellationToken);
     }

@@ -46,7 +46,7 @@ internal sealed class UsageReporter(UsageMeter meter, IUsageSink sink, TimeProvi
             {
                 break;
             }
-            await TryFlushAsync(tick: true, stoppingToken);
+            await TryFlushAsync(stoppingToken);
             if (wait != options.UsageInterval) await Task.Delay(BeforeHourEnds * 2, time, CancellationToken.None); // past the hour before the next take
         }
     }
@@ -56,15 +56,14 @@ internal sealed class UsageReporter(UsageMeter meter, IUsageSink sink, TimeProvi
         await base.StopAsync(cancellationToken);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(TimeSpan.FromSeconds(5));
-        await TryFlushAsync(tick: false, bounded.Token);
+        await TryFlushAsync(bounded.Token);
     }
 
-    private async Task TryFlushAsync(bool tick, CancellationToken cancellationToken)
+    private async Task TryFlushAsync(CancellationToken cancellationToken)
     {
         try
         {
             await FlushAsync(cancellationToken);
-            if (tick) await sink.TickAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
