@@ -168,13 +168,19 @@ public sealed class KvService
         return (await CommitPutAsync(ns, [write], by, condition), write.Expiration);
     }
 
-    /// <summary>Deletes one key (a missing key is not an error); returns the store's version after the delete.</summary>
-    public async Task<long> DeleteAsync(KvNamespace ns, string? key, Caller by)
+    /// <summary>
+    /// Deletes one key (a missing key is not an error); returns the store's version after the delete. With
+    /// <paramref name="ifMatch"/> (Kivi's addition) it deletes only that version of a live entry, else 412 and nothing changes.
+    /// </summary>
+    public async Task<long> DeleteAsync(KvNamespace ns, string? key, Caller by, string? ifMatch = null, string? ifNoneMatch = null)
     {
         var bytes = KeyName.ToUtf8(key, Limits);
+        if (!string.IsNullOrEmpty(ifNoneMatch)) throw KvErrors.InvalidRequest("A delete takes If-Match (the version to delete), not If-None-Match.");
+        var condition = Conditions.Parse(ifMatch, null, NowSeconds);
         await AdmitAsync(ns, UsageKind.Deletes, 1, CancellationToken.None, key: bytes);
-        var result = await Writes.WriteAsync(new DeleteEntries(ns, [bytes], Author(by)));
+        var result = await Writes.WriteAsync(new DeleteEntries(ns, [bytes], Author(by), condition));
         if (result.Status == WriteStatus.NamespaceNotFound) throw KvErrors.NamespaceNotFound();
+        if (result.Status == WriteStatus.PreconditionFailed) throw KvErrors.PreconditionFailed(false, condition!.MatchVersion);
         return result.Version;
     }
 

@@ -207,17 +207,7 @@ public sealed partial class PostgresKvEngine
         private async Task<WriteResult> PutAsync(PutEntries c)
         {
             if (!View.ByHandle.ContainsKey(c.Namespace.Handle)) return Failed(WriteStatus.NamespaceNotFound);
-            if (c.Condition is { } condition)
-            {
-                // Checked inside the transaction that writes, after every earlier write of the batch: atomic with the put.
-                await FlushPutsAsync();
-                await using var cmd = Command(PostgresSql.CurrentVersion, c.Namespace.Handle, c.Entries[0].Key);
-                await using var r = await cmd.ExecuteReaderAsync();
-                bool met = await r.ReadAsync()
-                    ? condition.IsMetBy(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1))
-                    : condition.IsMetBy(null, null);
-                if (!met) return Failed(WriteStatus.PreconditionFailed);
-            }
+            if (c.Condition is { } condition && !await MeetsAsync(condition, c.Namespace.Handle, c.Entries[0].Key)) return Failed(WriteStatus.PreconditionFailed);
             foreach (var entry in c.Entries)
             {
                 if (!_putKeys.Add((c.Namespace.Handle, entry.Key)))
@@ -239,9 +229,21 @@ public sealed partial class PostgresKvEngine
             return new WriteResult(WriteStatus.Ok, c.Entries.Count, Head);
         }
 
+        /// <summary>Checked inside the transaction that writes, after every earlier write of the batch: atomic with the put or delete.</summary>
+        private async Task<bool> MeetsAsync(Precondition condition, long handle, byte[] key)
+        {
+            await FlushPutsAsync();
+            await using var cmd = Command(PostgresSql.CurrentVersion, handle, key);
+            await using var r = await cmd.ExecuteReaderAsync();
+            return await r.ReadAsync()
+                ? condition.IsMetBy(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt64(1))
+                : condition.IsMetBy(null, null);
+        }
+
         private async Task<WriteResult> DeleteAsync(DeleteEntries c)
         {
             if (!View.ByHandle.ContainsKey(c.Namespace.Handle)) return Failed(WriteStatus.NamespaceNotFound);
+            if (c.Condition is { } condition && !await MeetsAsync(condition, c.Namespace.Handle, c.Keys[0])) return Failed(WriteStatus.PreconditionFailed);
             await FlushPutsAsync();
             var deleted = new Dictionary<byte[], long>(ByteArrayComparer.Instance);
             await using (var cmd = Command(PostgresSql.DeleteKeys, c.Namespace.Handle, c.Keys.ToArray()))

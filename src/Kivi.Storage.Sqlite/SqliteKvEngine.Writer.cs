@@ -299,7 +299,7 @@ public sealed partial class SqliteKvEngine
         return new WriteResult(WriteStatus.Ok, c.Entries.Count, head);
     }
 
-    /// <summary>Checked inside the write's transaction, after every earlier write of the group: atomic with the put.</summary>
+    /// <summary>Checked inside the write's transaction, after every earlier write of the group: atomic with the put or delete.</summary>
     private bool MeetsCondition(Precondition condition, long handle, byte[] key)
     {
         _current.Parameters[0].Value = handle;
@@ -312,6 +312,8 @@ public sealed partial class SqliteKvEngine
     private WriteResult ApplyDelete(DeleteEntries c, ref long head)
     {
         if (!NamespaceStillExists(c.Namespace.Handle)) return WriteResult.Failed(WriteStatus.NamespaceNotFound, head);
+        if (c.Condition is { } condition && !MeetsCondition(condition, c.Namespace.Handle, c.Keys[0]))
+            return WriteResult.Failed(WriteStatus.PreconditionFailed, head);
         int changed = 0;
         foreach (var key in c.Keys)
         {

@@ -212,6 +212,8 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
         // 3 reads by the API, and the dashboard's own 2 (the entry page read the value and its metadata): billed like any other.
         await Assertions.Expect(page.Locator("#totals")).ToContainTextAsync("5 reads, 1 writes");
         await Assertions.Expect(page.Locator("figure svg")).ToHaveCountAsync(6);
+        var keysNow = page.Locator("figure", new() { HasText = "Keys stored" }).Locator("rect title").Last; // this hour's bar: the one key
+        Assert.EndsWith(": 1", await keysNow.TextContentAsync());
         await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("$0.00");
         await ShootAsync(page, "usage");
     }
@@ -285,5 +287,154 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("exceeds limit of 26214400");
         using var missing = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/too-big", Ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    private async Task<(string Value, string? Metadata, long? Expiration)> StoredAsync(string ns, string key)
+    {
+        using var value = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/values/{Uri.EscapeDataString(key)}", Ct);
+        if (value.StatusCode == HttpStatusCode.NotFound) return ("<missing>", null, null);
+        using var metadata = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/metadata/{Uri.EscapeDataString(key)}", Ct);
+        long? expiration = value.Headers.TryGetValues("expiration", out var e) ? long.Parse(e.First(), System.Globalization.CultureInfo.InvariantCulture) : null;
+        return (await value.Content.ReadAsStringAsync(Ct), (await Api.ReadAsync(metadata)).Result.ToString(), expiration);
+    }
+
+    [Fact]
+    public async Task Json_mode_pretty_prints_refuses_invalid_json_and_an_expiration_date_is_kept_or_changed_as_typed()
+    {
+        string ns = await _node.CreateNamespaceAsync("json");
+        long expiration = DateTimeOffset.UtcNow.AddHours(5).ToUnixTimeSeconds();
+        using (var put = await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/config?expiration={expiration}", new StringContent("{\"limit\":10,\"regions\":[\"eu\",\"us\"]}"), Ct))
+            Assert.True(put.IsSuccessStatusCode);
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?key=config"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "JSON", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("textarea#value")).ToHaveValueAsync(new Regex("^\\{\\n  \"limit\": 10,"));
+        await ShootAsync(page, "entry-json");
+
+        await page.Locator("textarea#value").FillAsync("{\"limit\": 20,");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not valid JSON (line 1");
+        Assert.Equal("{\"limit\":10,\"regions\":[\"eu\",\"us\"]}", (await StoredAsync(ns, "config")).Value); // nothing sent
+
+        await page.Locator("textarea#value").FillAsync("{\"limit\": 20}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved \"config\"");
+        var saved = await StoredAsync(ns, "config");
+        Assert.Equal(("{\"limit\": 20}", expiration), (saved.Value, saved.Expiration)); // the expiration shown was kept
+
+        var at = DateTimeOffset.UtcNow.AddDays(2);
+        at = new DateTimeOffset(at.Year, at.Month, at.Day, at.Hour, at.Minute, at.Second, TimeSpan.Zero);
+        await page.Locator("#expiresAt").FillAsync(at.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel("Expire after (seconds, at least 60)").FillAsync("3600");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not both");
+        await page.GetByLabel("Expire after (seconds, at least 60)").FillAsync("");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved \"config\"");
+        Assert.Equal(at.ToUnixTimeSeconds(), (await StoredAsync(ns, "config")).Expiration);
+
+        await page.Locator("#expiresAt").FillAsync("");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Saved \"config\"");
+        Assert.Null((await StoredAsync(ns, "config")).Expiration); // emptied: never expires
+    }
+
+    [Fact]
+    public async Task A_key_is_renamed_with_its_metadata_never_over_an_existing_key_nor_over_a_change_made_meanwhile()
+    {
+        string ns = await _node.CreateNamespaceAsync("renames");
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/old-name?expiration_ttl=7200", new MultipartFormDataContent
+               { { new StringContent("payload"), "value" }, { new StringContent("{\"owner\":\"web\"}"), "metadata" } }, Ct)) { }
+        long expiration = (await StoredAsync(ns, "old-name")).Expiration!.Value;
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/taken", new StringContent("someone's"), Ct)) { }
+        var page = await SignedInAsync(KiviServerFixture.Token);
+
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}/entry?key=old-name"));
+        await page.GetByLabel("Rename to").FillAsync("taken");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("a key named \"taken\" already exists");
+        Assert.Equal("someone's", (await StoredAsync(ns, "taken")).Value);
+        Assert.Equal("payload", (await StoredAsync(ns, "old-name")).Value);
+
+        await page.GetByLabel("Rename to").FillAsync("new-name");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Renamed \"old-name\" to \"new-name\"");
+        Assert.Equal(("payload", "{\"owner\":\"web\"}", (long?)expiration), await StoredAsync(ns, "new-name"));
+        Assert.Equal("<missing>", (await StoredAsync(ns, "old-name")).Value);
+
+        // Someone writes the key while its page is open: the rename is refused and their value stays where it is.
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/new-name", new StringContent("theirs"), Ct)) { }
+        await page.GetByLabel("Rename to").FillAsync("newest-name");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("was changed by someone else");
+        Assert.Equal("theirs", (await StoredAsync(ns, "new-name")).Value);
+        Assert.Equal("<missing>", (await StoredAsync(ns, "newest-name")).Value);
+
+        // Deleting is conditional too: a change made since the page was opened is not deleted unseen.
+        await page.ReloadAsync();
+        using (await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/values/new-name", new StringContent("theirs again"), Ct)) { }
+        page.Dialog += (_, d) => d.AcceptAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete this key" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Not deleted");
+        Assert.Equal("theirs again", (await StoredAsync(ns, "new-name")).Value);
+    }
+
+    [Fact]
+    public async Task Every_key_under_a_prefix_is_deleted_only_after_the_prefix_is_typed_again()
+    {
+        string ns = await _node.CreateNamespaceAsync("sweep");
+        var items = Enumerable.Range(0, 1200).Select(i => new { key = $"tmp/{i:D4}", value = "x" }).Append(new { key = "tmpfile", value = "kept" }).Append(new { key = "keep/1", value = "kept" });
+        using (var bulk = await _node.Client.PutAsync($"{KiviServerFixture.Namespaces}/{ns}/bulk", KiviServerFixture.Json(items), Ct)) Assert.True(bulk.IsSuccessStatusCode);
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}?prefix=tmp%2F"));
+        await page.GetByText("Delete every key under \"tmp/\"").ClickAsync();
+        await page.GetByLabel("Type the prefix to confirm").FillAsync("tmp");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete every key under this prefix" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Nothing was deleted");
+        Assert.Equal("x", (await StoredAsync(ns, "tmp/0000")).Value);
+
+        await page.GetByText("Delete every key under \"tmp/\"").ClickAsync();
+        await page.GetByLabel("Type the prefix to confirm").FillAsync("tmp/");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete every key under this prefix" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Deleted 1,200 keys under \"tmp/\"");
+        await Assertions.Expect(page.GetByText("No keys found matching prefix \"tmp/\".")).ToBeVisibleAsync();
+        using var left = await _node.Client.GetAsync($"{KiviServerFixture.Namespaces}/{ns}/keys", Ct);
+        Assert.Equal(["keep/1", "tmpfile"], (await Api.ReadAsync(left)).Result.EnumerateArray().Select(k => k.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task A_wrangler_bulk_file_imports_in_batches_with_progress_and_a_bad_ndjson_line_stops_with_the_servers_words()
+    {
+        string ns = await _node.CreateNamespaceAsync("imported");
+        var page = await SignedInAsync(KiviServerFixture.Token);
+        var items = Enumerable.Range(0, 2500).Select(i => new Dictionary<string, object>
+        {
+            ["key"] = $"user/{i:D5}", ["value"] = $"profile {i}", ["metadata"] = new { plan = i % 2 == 0 ? "free" : "pro" }, ["expiration_ttl"] = 86400,
+        }).ToList();
+        await page.GotoAsync(Url($"/dashboard/ns/{ns}"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Import" }).ClickAsync();
+        await page.GetByLabel("File (.json or .ndjson)").SetInputFilesAsync(new FilePayload
+        {
+            Name = "bulk.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(items)),
+        });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Done: imported 2,500 keys.");
+        Assert.Equal("2500", await page.Locator("#import-progress").GetAttributeAsync("value"));
+        await ShootAsync(page, "import");
+        var last = await StoredAsync(ns, "user/02499");
+        Assert.Equal(("profile 2499", "{\"plan\":\"pro\"}"), (last.Value, last.Metadata));
+        Assert.NotNull(last.Expiration);
+
+        // NDJSON (as Export writes it), whose 1,201st line names a key over the 512-byte limit: the first batch is stored, the rest is not.
+        var lines = Enumerable.Range(0, 1500).Select(i => System.Text.Json.JsonSerializer.Serialize(new { key = i == 1200 ? new string('k', 600) : $"line/{i:D4}", value = "v" }));
+        await page.GetByLabel("File (.json or .ndjson)").SetInputFilesAsync(new FilePayload
+        {
+            Name = "export.ndjson", MimeType = "application/x-ndjson", Buffer = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"),
+        });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Stopped after 1,000 of 1,500 keys");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("512");
+        Assert.Equal("v", (await StoredAsync(ns, "line/0999")).Value);
+        Assert.Equal("<missing>", (await StoredAsync(ns, "line/1000")).Value);
     }
 }

@@ -705,6 +705,22 @@ public abstract partial class KvEngineConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delete_with_if_match_removes_only_the_named_version()
+    {
+        long v1 = await Put("flag", "on");
+        long v2 = await Put("flag", "off");
+        long head = Engine.HeadVersion;
+        var e = await Refused(() => Kv.DeleteAsync(Ns, "flag", Writer, ifMatch: $"\"{v1}\"")); // someone wrote since v1
+        Assert.Equal((412, KvErrorCode.PreconditionFailed), (e.StatusCode, e.Code));
+        Assert.Equal("off", await Get("flag"));
+        Assert.Equal(head, Engine.HeadVersion); // refused: no version, no change logged
+        await Refused(() => Kv.DeleteAsync(Ns, "missing", Writer, ifMatch: $"\"{v2}\"")); // no live entry matches any version
+        Assert.Equal(400, (await Refused(() => Kv.DeleteAsync(Ns, "flag", Writer, ifNoneMatch: "*"))).StatusCode);
+        await Kv.DeleteAsync(Ns, "flag", Writer, ifMatch: $"\"{v2}\"");
+        Assert.Null(await Get("flag"));
+    }
+
+    [Fact]
     public async Task Concurrent_conditional_creates_have_exactly_one_winner()
     {
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>

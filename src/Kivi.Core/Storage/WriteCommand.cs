@@ -18,9 +18,10 @@ public sealed record PutEntries(KvNamespace Namespace, IReadOnlyList<EntryWrite>
 
 /// <summary>
 /// Deletes keys from a namespace; keys that do not exist are skipped (no change, no version) but, with an
-/// <see cref="Author"/>, each key named counts one delete in the namespace's usage, as Workers KV bills it.
+/// <see cref="Author"/>, each key named counts one delete in the namespace's usage, as Workers KV bills it. A single
+/// delete may carry a <see cref="Precondition"/> (If-Match: the version the entry must have), checked in its transaction.
 /// </summary>
-public sealed record DeleteEntries(KvNamespace Namespace, IReadOnlyList<byte[]> Keys, ChangeAuthor? Author = null) : WriteCommand
+public sealed record DeleteEntries(KvNamespace Namespace, IReadOnlyList<byte[]> Keys, ChangeAuthor? Author = null, Precondition? Condition = null) : WriteCommand
 {
     public override T Accept<T>(IWriteCommandVisitor<T> visitor) => visitor.Visit(this);
 }

@@ -23,6 +23,8 @@ internal static class DashboardAssets
         label { display: flex; flex-direction: column; gap: .2rem; font-size: .9rem; color: var(--muted); }
         input, textarea, select, button { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 4px; color: var(--fg); background: #fff; }
         textarea { width: 100%; min-height: 14rem; font-family: ui-monospace, monospace; }
+        textarea.short { min-height: 4rem; }
+        progress { width: 100%; max-width: 40rem; height: 1rem; }
         button, .button { cursor: pointer; background: var(--accent); color: #fff; border-color: var(--accent); text-decoration: none; padding: .35rem .8rem; border-radius: 4px; display: inline-block; }
         button.secondary, .button.secondary { background: #fff; color: var(--accent); }
         button.danger { background: var(--danger); border-color: var(--danger); }
@@ -76,6 +78,47 @@ internal static class DashboardAssets
         document.addEventListener('submit', e => {
           const question = e.target.getAttribute('data-confirm');
           if (question && !confirm(question)) e.preventDefault();
+        });
+        const importer = document.querySelector('form[data-import]');
+        if (importer) importer.addEventListener('submit', async e => {
+          e.preventDefault();
+          const status = document.getElementById('import-status'), bar = document.getElementById('import-progress'), button = importer.querySelector('button');
+          const say = (text, failed) => { status.textContent = text; status.classList.toggle('error', !!failed); };
+          button.disabled = true;
+          try {
+            const text = await importer.querySelector('input[type=file]').files[0].text();
+            let items = [];
+            if (text.trimStart().startsWith('[')) {
+              try { items = JSON.parse(text); } catch (x) { throw new Error('Nothing was imported: the file is not valid JSON (' + x.message + ').'); }
+            } else {
+              const lines = text.split('\n');
+              for (let i = 0; i < lines.length; i++) {
+                if (!lines[i].trim()) continue;
+                try { items.push(JSON.parse(lines[i])); } catch (x) { throw new Error('Nothing was imported: line ' + (i + 1) + ' is not JSON (' + x.message + ').'); }
+              }
+            }
+            const bad = items.findIndex(i => !i || typeof i !== 'object' || Array.isArray(i) || !('key' in i));
+            if (bad >= 0) throw new Error('Nothing was imported: item ' + (bad + 1) + ' is not a bulk item (it needs a "key" and a "value").');
+            const form = importer.querySelector('input[name=__kivi_form]').value, maxKeys = +importer.dataset.batchKeys, maxBytes = +importer.dataset.batchBytes;
+            bar.max = Math.max(1, items.length); bar.value = 0;
+            let done = 0;
+            while (done < items.length) {
+              const parts = []; let bytes = 2, end = done;
+              for (; end < items.length && end - done < maxKeys; end++) {
+                const item = JSON.stringify(items[end]);
+                if (end > done && bytes + item.length + 1 > maxBytes) break;
+                parts.push(item); bytes += item.length + 1;
+              }
+              const answer = await fetch(importer.action, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-Kivi-Form': form }, body: '[' + parts.join(',') + ']' });
+              let result = {};
+              try { result = await answer.json(); } catch { }
+              if (!answer.ok) throw new Error('Stopped after ' + done.toLocaleString('en') + ' of ' + items.length.toLocaleString('en') + ' keys (those are stored): in the batch from item ' + (done + 1) + ', ' + (result.error || answer.status + ' ' + answer.statusText));
+              done = end; bar.value = done;
+              say('Imported ' + done.toLocaleString('en') + ' of ' + items.length.toLocaleString('en') + ' keys.');
+            }
+            say('Done: imported ' + done.toLocaleString('en') + ' keys.');
+          } catch (x) { say(x.message, true); }
+          finally { button.disabled = false; }
         });
         """;
 }

@@ -43,6 +43,7 @@ internal static class DashboardSetup
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.Path = Root;
             o.FormFieldName = "__kivi_form";
+            o.HeaderName = "X-Kivi-Form"; // the import's script sends each batch with the page's token in this header
         });
         services.AddRazorPages(o =>
         {

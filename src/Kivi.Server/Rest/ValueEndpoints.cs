@@ -68,7 +68,8 @@ internal static class ValueEndpoints
     private static async Task DeleteAsync(HttpContext context, KvService kv, string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
-        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, ValuesMarker), context.Caller()));
+        var (ifMatch, ifNoneMatch) = Preconditions(context.Request);
+        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, ValuesMarker), context.Caller(), ifMatch, ifNoneMatch));
         await Envelope.OkEmptyAsync(context);
     }
 

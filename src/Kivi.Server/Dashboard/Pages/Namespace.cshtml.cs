@@ -66,8 +66,44 @@ internal sealed class NamespaceModel(DashboardApi api) : DashboardPage(api)
             string name = n["name"]!.GetValue<string>();
             Keys.Add(new KeyRow(name, previews.GetValueOrDefault(name), n["metadata"]?.DeepClone(), n["expiration"]?.GetValue<long>()));
         }
-        string? cursor = JsonNode.Parse(System.Text.Encoding.UTF8.GetString(listed.Body))?["result_info"]?["cursor"]?.GetValue<string>();
-        Cursor = string.IsNullOrEmpty(cursor) ? null : cursor;
+        Cursor = NextCursor(listed);
         return Page();
+    }
+
+    private static string? NextCursor(DashboardApi.Answer listed) =>
+        JsonNode.Parse(listed.Body)?["result_info"]?["cursor"]?.GetValue<string>() is { Length: > 0 } cursor ? cursor : null;
+
+    /// <summary>
+    /// Deletes every key under the prefix, once the user has typed that prefix again: a page of 1,000 names listed, then
+    /// deleted in one bulk delete, until none is left. Keys written under the prefix meanwhile may stay (they are listed).
+    /// </summary>
+    public async Task<IActionResult> OnPostDeletePrefixAsync(string? confirmPrefix)
+    {
+        if (string.IsNullOrEmpty(Prefix) || confirmPrefix != Prefix)
+        {
+            Error = string.IsNullOrEmpty(Prefix)
+                ? "Nothing was deleted: search for a prefix first (to delete every key, delete the namespace)."
+                : $"Nothing was deleted: type the prefix, \"{Prefix}\", exactly to delete every key under it.";
+            Response.StatusCode = 400;
+            return await OnGetAsync();
+        }
+        long deleted = 0;
+        for (string? cursor = null; ;)
+        {
+            var listed = await Api.GetAsync(Token, $"{Path}/keys?limit=1000&prefix={Uri.EscapeDataString(Prefix)}"
+                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), HttpContext.RequestAborted);
+            var names = listed.Result?.AsArray().Select(k => (JsonNode)k!["name"]!.GetValue<string>()).ToArray() ?? [];
+            var removed = names.Length == 0 ? listed : await Api.SendAsync(Token, HttpMethod.Post, $"{Path}/bulk/delete", DashboardApi.Json(new JsonArray(names)), HttpContext.RequestAborted);
+            if (!listed.Ok || !removed.Ok)
+            {
+                Error = $"Stopped after deleting {deleted:N0} keys under \"{Prefix}\": {(listed.Ok ? removed : listed).Error}";
+                Response.StatusCode = (listed.Ok ? removed : listed).Status;
+                return await OnGetAsync();
+            }
+            deleted += names.Length;
+            if ((cursor = NextCursor(listed)) is null) break;
+        }
+        Notice = $"Deleted {deleted:N0} keys under \"{Prefix}\".";
+        return Redirect($"/dashboard/ns/{Uri.EscapeDataString(Id)}?prefix={Uri.EscapeDataString(Prefix)}");
     }
 }

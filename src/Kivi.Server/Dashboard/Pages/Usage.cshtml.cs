@@ -45,7 +45,38 @@ internal sealed class UsageModel(DashboardApi api) : DashboardPage(api)
         Chart("Writes", m => m.Writes);
         Chart("Deletes", m => m.Deletes);
         Chart("Lists", m => m.Lists);
-        Chart("Keys stored (after each period's last write)", m => m.StoredKeys ?? 0);
-        Chart("Bytes stored (after each period's last write)", m => m.StoredBytes ?? 0);
+        var stored = await StoredAsync(a, periods, byPeriod, from);
+        Charts.Add(SvgChart.Bars("Keys stored (at each period's end)", periods.Select(t => (Label(t), stored[t].Keys)).ToList()));
+        Charts.Add(SvgChart.Bars("Bytes stored (at each period's end)", periods.Select(t => (Label(t), stored[t].Bytes)).ToList()));
+    }
+
+    /// <summary>How far back a namespace's storage is looked for when the range itself recorded none before a period.</summary>
+    public const int StorageLookbackDays = 90;
+
+    /// <summary>
+    /// Keys and bytes stored at the end of each period, namespaces summed. The usage counts record a namespace's storage
+    /// only in a period with a write or delete, so each namespace's figure is carried across the periods without one:
+    /// from the last period that recorded it, in the range or in the <see cref="StorageLookbackDays"/> days before it, and
+    /// for a namespace that recorded none in all that time, its storage now (it has not changed since).
+    /// </summary>
+    private async Task<Dictionary<long, (long Keys, long Bytes)>> StoredAsync(UsageAnswer a, List<long> periods,
+        Dictionary<long, List<UsageDatum>> byPeriod, long from)
+    {
+        string since = DateTimeOffset.FromUnixTimeSeconds(from - StorageLookbackDays * 86400L).ToString("o", CultureInfo.InvariantCulture);
+        var before = await Api.GetAsync(Token, $"accounts/{Uri.EscapeDataString(AccountId)}/storage/kv/usage?step=day&since={Uri.EscapeDataString(since)}&until={Uri.EscapeDataString(a.Since)}"
+            + (string.IsNullOrEmpty(Ns) ? "" : "&namespace_id=" + Uri.EscapeDataString(Ns)), HttpContext.RequestAborted);
+        var earlier = before.Ok ? System.Text.Json.JsonSerializer.Deserialize(before.Result!, KiviProtocolJsonContext.Default.UsageAnswer)!.Data : [];
+        var recorded = earlier.Concat(a.Data).Where(d => d.Metrics.StoredKeys is not null).Select(d => d.Dimensions.NamespaceId).ToHashSet();
+        var carried = a.Storage.Where(s => !recorded.Contains(s.NamespaceId)).ToDictionary(s => s.NamespaceId, s => (s.Keys, s.Bytes)); // unchanged all along
+        foreach (var d in earlier.OrderBy(d => d.Dimensions.Time, StringComparer.Ordinal))
+            if (d.Metrics.StoredKeys is { } keys) carried[d.Dimensions.NamespaceId] = (keys, d.Metrics.StoredBytes ?? 0);
+        var result = new Dictionary<long, (long, long)>();
+        foreach (long t in periods)
+        {
+            foreach (var d in byPeriod.GetValueOrDefault(t) ?? [])
+                if (d.Metrics.StoredKeys is { } keys) carried[d.Dimensions.NamespaceId] = (keys, d.Metrics.StoredBytes ?? 0);
+            result[t] = (carried.Values.Sum(c => c.Keys), carried.Values.Sum(c => c.Bytes));
+        }
+        return result;
     }
 }
