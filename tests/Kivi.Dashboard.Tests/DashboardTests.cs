@@ -22,7 +22,16 @@ public sealed partial class DashboardTests(Browser browser) : IClassFixture<Brow
         await page.GotoAsync(Url("/"));
         await page.GetByLabel("Token").FillAsync(token);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(Url("/dashboard"));
+        try
+        {
+            await page.WaitForURLAsync(Url("/dashboard"));
+        }
+        catch (TimeoutException e)
+        {
+            // Say where the browser got to, so a rare failure here explains itself.
+            string content = await page.ContentAsync();
+            throw new TimeoutException($"Signing in did not reach the dashboard: the page is at {page.Url}: {content[..Math.Min(content.Length, 1500)]}", e);
+        }
         Assert.DoesNotContain(token, page.Url, StringComparison.Ordinal); // never a token in a URL
         return page;
     }
