@@ -42,6 +42,29 @@ public sealed class EdgeHotPathTests
     }
 
     [Fact]
+    public async Task A_write_through_an_edge_installs_the_acknowledged_value_there_so_the_next_read_is_a_memory_hit()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(0);
+        await using var edgeApp = await KiviServer.CreateAsync(["--role", "edge", "--urls", "http://127.0.0.1:0", "--upstream", cluster.Origin.BaseAddress.ToString(),
+            "--upstream-token", cluster.ReplicationToken, "--Logging:LogLevel:Default=Warning"]);
+        await edgeApp.StartAsync(TestContext.Current.CancellationToken);
+        var answered = edgeApp.Services.GetRequiredService<HotReadCounter>();
+        var cache = edgeApp.Services.GetRequiredService<Kivi.Caching.KvCache>();
+        using var edge = EdgeCluster.Client(new Uri(edgeApp.Urls.First()), EdgeCluster.AdminToken);
+        string key = cluster.ValuePath("written:here");
+        await Snapshot(edge, cluster.ValuePath("another")); // the edge learns the token and the namespace (a read's, not a write's, work)
+        long misses = cache.Misses;
+        using (var put = await edge.PutAsync(key + "?expiration_ttl=3600", new ByteArrayContent([1, 2, 3, 0, 255]), TestContext.Current.CancellationToken))
+            Assert.True(put.IsSuccessStatusCode);
+        long before = answered.Answered;
+        var atEdge = await Snapshot(edge, key);
+        Assert.Equal(before + 1, answered.Answered); // answered from memory, ahead of routing
+        Assert.Equal(misses, cache.Misses);          // and nothing was fetched upstream for it
+        Assert.Equal(await Snapshot(cluster.Admin, key), atEdge); // exactly what the origin answers: value, version, expiration
+        await edgeApp.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task A_single_node_has_the_same_hot_path_over_its_in_process_cache()
     {
         await using var node = await KiviServerFixture.StartAsync();

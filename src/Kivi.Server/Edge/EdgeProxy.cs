@@ -20,6 +20,7 @@ namespace Kivi.Server.Edge;
 internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProxy> logger, FaultLog faults)
 {
     private static readonly UriCreationOptions Exact = new() { DangerousDisablePathAndQueryCanonicalization = true };
+    private static readonly KvLimits AnyMetadata = new() { MaxMetadataBytes = int.MaxValue }; // the store has checked it: only its form is wanted
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
         "Host", "Connection", "Keep-Alive", "Transfer-Encoding", "TE", "Trailer", "Upgrade", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
@@ -59,6 +60,12 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
             await request.Body.CopyToAsync(buffer, context.RequestAborted);
             body = buffer.ToArray();
         }
+        else if (written is { Key: not null } && Installable(request))
+        {
+            // A single put of a plain body small enough to cache: kept, to install the acknowledged value here (read-your-writes at this edge, and the next read a memory hit).
+            body = new byte[(int)request.ContentLength!.Value];
+            await request.Body.ReadExactlyAsync(body, context.RequestAborted);
+        }
         string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (request.Path + request.QueryString);
         using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(http.BaseAddress!.GetLeftPart(UriPartial.Authority) + target, in Exact));
         if (body is not null) message.Content = new ByteArrayContent(body);
@@ -87,7 +94,7 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         }
         using (upstream)
         {
-            if (upstream.IsSuccessStatusCode && written is { } w) ObserveWrite(w, body, upstream);
+            if (upstream.IsSuccessStatusCode && written is { } w) ObserveWrite(w, body, upstream, binding ? request.Headers[KiviHeaders.CfKvMetadata].ToString() : null);
             var response = context.Response;
             response.StatusCode = (int)upstream.StatusCode;
             if (binding && upstream.ReasonPhrase is { } reason) context.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
@@ -113,7 +120,15 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         };
     }
 
-    private void ObserveWrite(Written w, byte[]? body, HttpResponseMessage upstream)
+    /// <summary>
+    /// Whether a forwarded single-key write's body is the value itself, whole and small enough to cache: a PUT with a
+    /// length and no multipart form (REST's raw body, or the binding's, whose metadata is a header).
+    /// </summary>
+    private bool Installable(HttpRequest request) =>
+        HttpMethods.IsPut(request.Method) && request.ContentLength is { } length && length <= cache.Options.MaxEntryBytes
+        && !(request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) ?? false);
+
+    private void ObserveWrite(Written w, byte[]? body, HttpResponseMessage upstream, string? bindingMetadata)
     {
         if (w.DropsNamespace)
         {
@@ -125,7 +140,13 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
             Log.NoWriteVersion(logger, upstream.RequestMessage?.RequestUri);
             return;
         }
-        if (w.Key is { } key) cache.ObserveWrite(new CacheKey(w.NamespaceId, Encoding.UTF8.GetBytes(key)), version, null);
+        if (w.Key is { } key)
+        {
+            // The value as the origin stored it: these bytes, the binding's metadata as the store normalises it (a REST raw put has none), and the expiration it computed.
+            var installed = body is null ? null : cache.WrittenEntry(body, Metadata.Normalize(string.IsNullOrEmpty(bindingMetadata) ? null : bindingMetadata, AnyMetadata),
+                upstream.Headers.TryGetValues(KiviHeaders.Expiration, out var e) && long.TryParse(e.First(), NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : null, version);
+            cache.ObserveWrite(new CacheKey(w.NamespaceId, Encoding.UTF8.GetBytes(key)), version, installed);
+        }
         else if (body is not null)
             foreach (var k in BulkKeys(body)) cache.ObserveWrite(new CacheKey(w.NamespaceId, k), version, null);
     }
