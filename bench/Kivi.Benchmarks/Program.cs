@@ -6,6 +6,7 @@ return args switch
     ["cold-read", .. var rest] => await ColdRead.RunAsync(Options.Parse(rest)),
     ["cache", .. var rest] => CacheEfficiency.Run(Options.Parse(rest)),
     ["hot-get", .. var rest] => HotGet.Run(rest),
+    ["hot-get-parts", .. var rest] => HotGetParts.Run(rest),
     ["fuzz", .. var rest] => await Fuzz.RunAsync(Options.Parse(rest)),
     _ => Usage(),
 };

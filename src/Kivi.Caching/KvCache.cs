@@ -108,15 +108,44 @@ public sealed partial class KvCache
         return cached;
     }
 
+    /// <summary>
+    /// As <see cref="TryGetFresh(string, ReadOnlySpan{byte}, TimeSpan)"/>, also giving the key's <paramref name="slot"/>
+    /// (when the cache holds the key, fresh or not) for <see cref="TryGetFresh(CacheSlot, TimeSpan)"/> to read again later.
+    /// </summary>
+    public CachedEntry? TryGetFresh(string namespaceId, ReadOnlySpan<byte> utf8Key, TimeSpan cacheTtl, out CacheSlot? slot)
+    {
+        slot = _store.GetSlot(new CacheKeySpan(namespaceId, utf8Key));
+        if (slot?.Current is not { } cached || !IsFresh(cached, cacheTtl)) return null;
+        _hitStripes.Increment();
+        return cached;
+    }
+
+    /// <summary>
+    /// The key's current entry through a slot kept from an earlier read, if the cache can answer from memory: no key
+    /// lookup at all. Null when the key has left the cache (take a new slot) or its entry is not fresh enough.
+    /// </summary>
+    public CachedEntry? TryGetFresh(CacheSlot slot, long cacheTtlStamps)
+    {
+        if (slot.Current is not { } cached || !IsFresh(cached, cacheTtlStamps)) return null;
+        S3FifoStore.Touch(slot);
+        _hitStripes.IncrementRelaxed();
+        return cached;
+    }
+
+    /// <summary>A cacheTtl in the timestamps <see cref="TryGetFresh(CacheSlot, long)"/> compares ages in: convert once, read often.</summary>
+    public long TtlStamps(TimeSpan cacheTtl) => (long)(cacheTtl.Ticks * _timestampsPerTick);
+
     /// <summary>The entry the cache holds for a key, without counting a read or going upstream (tests, the dashboard).</summary>
     public CachedEntry? Peek(CacheKey key) => _store.Get(key);
 
-    private bool IsFresh(CachedEntry entry, TimeSpan cacheTtl)
+    private bool IsFresh(CachedEntry entry, TimeSpan cacheTtl) => IsFresh(entry, TtlStamps(cacheTtl));
+
+    private bool IsFresh(CachedEntry entry, long cacheTtlStamps)
     {
         if (entry.Expiration is not null && entry.IsExpiredAt(UnixNow)) return false; // the wall clock, exactly, only for entries that expire
         if (!entry.IsPresent && !FeedHealthy) return false; // a cached miss could hide a new key
         long since = HitTimestamp - Math.Max(entry.KnownAt, Volatile.Read(ref _caughtUpAt));
-        return since <= (long)(cacheTtl.Ticks * _timestampsPerTick);
+        return since <= cacheTtlStamps;
     }
 
     /// <summary>How long ago the entry was last known current, if stale-if-error may still serve it.</summary>

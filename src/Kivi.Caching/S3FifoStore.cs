@@ -14,14 +14,19 @@ namespace Kivi.Caching;
 /// </remarks>
 internal sealed class S3FifoStore
 {
-    private sealed class Node(CacheKey key, CachedEntry entry, long weight)
+    private sealed class Node(CacheKey key, CachedEntry entry, long weight) : CacheSlot(entry)
     {
         public readonly CacheKey Key = key;
-        public volatile CachedEntry Entry = entry;
         public long Weight = weight;
-        public int Frequency;
         public bool InMain;
         public bool Removed;
+
+        /// <summary>Out of the map: the slot answers nothing from now on, and no longer holds the value alive.</summary>
+        public void Drop()
+        {
+            Removed = true;
+            Current = null;
+        }
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<CacheKey, Node> _map = new(CacheKeyComparer.Instance);
@@ -51,15 +56,24 @@ internal sealed class S3FifoStore
     {
         if (!_map.TryGetValue(key, out var node)) return null;
         if (node.Frequency < 3) node.Frequency++; // a lost increment under a race only weakens a hint
-        return node.Entry;
+        return node.Current;
     }
 
     /// <summary>As <see cref="Get(in CacheKey)"/>, without a key object.</summary>
-    public CachedEntry? Get(CacheKeySpan key)
+    public CachedEntry? Get(CacheKeySpan key) => GetSlot(key)?.Current;
+
+    /// <summary>The key's slot: it follows every later install of the key until the key leaves the cache.</summary>
+    public CacheSlot? GetSlot(CacheKeySpan key)
     {
         if (!_spans.TryGetValue(key, out var node)) return null;
         if (node.Frequency < 3) node.Frequency++; // a lost increment under a race only weakens a hint
-        return node.Entry;
+        return node;
+    }
+
+    /// <summary>Counts a read through a slot for the eviction policy, as <see cref="Get(in CacheKey)"/> does.</summary>
+    public static void Touch(CacheSlot slot)
+    {
+        if (slot.Frequency < 3) slot.Frequency++; // a lost increment under a race only weakens a hint
     }
 
     /// <summary>
@@ -73,8 +87,8 @@ internal sealed class S3FifoStore
         {
             if (_map.TryGetValue(key, out var node))
             {
-                if (node.Entry.AsOf > entry.AsOf) return node.Entry;
-                node.Entry = entry;
+                if (node.Current!.AsOf > entry.AsOf) return node.Current;
+                node.Current = entry;
                 Adjust(node, weight - node.Weight);
                 node.Weight = weight;
             }
@@ -114,7 +128,7 @@ internal sealed class S3FifoStore
     {
         lock (_lock)
         {
-            foreach (var node in _map.Values.Where(n => predicate(n.Key, n.Entry)).ToList())
+            foreach (var node in _map.Values.Where(n => predicate(n.Key, n.Current!)).ToList())
             {
                 _map.TryRemove(node.Key, out _);
                 Unlink(node);
@@ -127,7 +141,7 @@ internal sealed class S3FifoStore
     /// <summary>Accounts for a node already taken out of the map; the queues drop it lazily.</summary>
     private void Unlink(Node node)
     {
-        node.Removed = true;
+        node.Drop();
         _bytes -= node.Weight;
         if (!node.InMain) _smallBytes -= node.Weight;
     }
@@ -187,7 +201,7 @@ internal sealed class S3FifoStore
     private void Evict(Node node)
     {
         _map.TryRemove(node.Key, out _);
-        node.Removed = true;
+        node.Drop();
         _bytes -= node.Weight;
         _evictions++;
     }
@@ -198,4 +212,20 @@ internal sealed class S3FifoStore
         _ghostOrder.Enqueue(hash);
         while (_ghostOrder.Count > Math.Max(1024, _map.Count) && _ghostOrder.TryDequeue(out int old)) _ghost.Remove(old);
     }
+}
+
+/// <summary>
+/// Where the cache keeps one key while the key stays in it: each later install of the key replaces <see cref="Current"/>
+/// in place, and once the key leaves (evicted, removed, the cache reset) the slot answers nothing, for good. A reader
+/// that keeps the slot (the SDK's front index) reads the key's current entry without looking the key up again.
+/// </summary>
+public abstract class CacheSlot(CachedEntry entry)
+{
+    private volatile CachedEntry? _current = entry;
+
+    /// <summary>The eviction policy's read count (0 to 3), kept here so a read through the slot bumps it without a cast.</summary>
+    internal int Frequency;
+
+    /// <summary>The key's entry now; null once the key has left the cache (a later read of it gets a new slot).</summary>
+    public CachedEntry? Current { get => _current; internal set => _current = value; }
 }

@@ -19,6 +19,12 @@ public sealed class StripedCounter
     /// <summary>Adds one; atomic (two threads on one stripe lose nothing), and rarely contended.</summary>
     public void Increment() => Interlocked.Increment(ref _slots[Environment.CurrentManagedThreadId & (_slots.Length - 1)].Value);
 
+    /// <summary>
+    /// Adds one without a locked instruction: for a statistic (cache hits) bumped on a path measured in nanoseconds, where
+    /// two threads sharing a stripe may rarely lose a count. Never for what is billed.
+    /// </summary>
+    public void IncrementRelaxed() => _slots[Environment.CurrentManagedThreadId & (_slots.Length - 1)].Value++;
+
     /// <summary>Adds <paramref name="amount"/>, as <see cref="Increment"/>.</summary>
     public void Add(long amount) => Interlocked.Add(ref _slots[Environment.CurrentManagedThreadId & (_slots.Length - 1)].Value, amount);
 

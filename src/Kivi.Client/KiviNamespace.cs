@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -27,6 +28,16 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     private readonly TimeSpan _defaultCacheTtl;
     private readonly TimeProvider _time;
     private readonly Func<CancellationToken, Task<string>> _accountId;
+    /// <summary>
+    /// The front index: each key read from the cache, as the string the caller passed, to the cache's slot for it. A hot
+    /// read is one string-keyed probe and a freshness check; the slot follows every change the feed or a write installs,
+    /// and once the key leaves the cache the slot answers nothing and the read takes the byte-keyed path again.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, CacheSlot> _front = new(); // ordinal; the default comparer lets it hash strings its fastest way
+    private int _frontAdds;
+    private readonly long _defaultTtlStamps;
+    private readonly TimeSpan _minCacheTtl;
+    private const int FrontPruneEvery = 4096;
 
     public KiviNamespace(string namespaceId, KiviUpstream upstream, KvCache? cache, KvLimits limits, TimeSpan defaultCacheTtl, TimeProvider time,
         Func<CancellationToken, Task<string>> accountId)
@@ -37,6 +48,8 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
         _limits = limits;
         _hotKeyChars = Math.Min(limits.MaxKeyBytes, MaxHotKeyChars);
         _defaultCacheTtl = defaultCacheTtl;
+        _minCacheTtl = TimeSpan.FromSeconds(limits.MinCacheTtlSeconds);
+        _defaultTtlStamps = cache?.TtlStamps(defaultCacheTtl) ?? 0;
         _time = time;
         _accountId = accountId;
         if (cache is not null)
@@ -149,13 +162,43 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     [SkipLocalsInit]
     private CachedEntry? TryHot(string key, KvReadOptions? options)
     {
+        if (_cache is not { } cache || key is null) return null; // a null key is refused on the slow path
+        TimeSpan ttl = _defaultCacheTtl;
+        long ttlStamps = _defaultTtlStamps;
+        if (options is not null)
+        {
+            if (options.Consistency == KvConsistency.Strong) return null;
+            if (options.CacheTtl is { } asked)
+            {
+                if (asked < _minCacheTtl) return null; // refused on the slow path
+                (ttl, ttlStamps) = (asked, cache.TtlStamps(asked));
+            }
+        }
+        if (_front.TryGetValue(key, out var slot) && slot.Current is not null) return cache.TryGetFresh(slot, ttlStamps); // not fresh: the byte-keyed path would say the same
+        return TryHotByBytes(cache, key, ttl, slot);
+    }
+
+    /// <summary>The hot read of a key not in the front index (or whose slot died): by its UTF-8 bytes; then indexed. Apart, so the front path stays small.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private CachedEntry? TryHotByBytes(KvCache cache, string key, TimeSpan ttl, CacheSlot? dead)
+    {
+        if (dead is not null) _front.TryRemove(new KeyValuePair<string, CacheSlot>(key, dead)); // the key left the cache
         // A key of more UTF-16 units than the limit has bytes is over it too: refused on the slow path.
-        if (_cache is not { } cache || options is { Consistency: KvConsistency.Strong } || key.Length == 0 || key.Length > _hotKeyChars) return null;
+        if (key.Length == 0 || key.Length > _hotKeyChars) return null;
         Span<byte> utf8 = stackalloc byte[MaxHotKeyChars * 3]; // up to 3 UTF-8 bytes a UTF-16 unit; not zeroed
         if (Utf8.FromUtf16(key, utf8, out _, out int written, replaceInvalidSequences: false) != OperationStatus.Done || written > _limits.MaxKeyBytes) return null;
-        var ttl = options?.CacheTtl ?? _defaultCacheTtl;
-        if (ttl < TimeSpan.FromSeconds(_limits.MinCacheTtlSeconds)) return null; // refused on the slow path
-        return cache.TryGetFresh(NamespaceId, utf8[..written], ttl);
+        var found = cache.TryGetFresh(NamespaceId, utf8[..written], ttl, out var held);
+        if (held is not null) Remember(key, held);
+        return found;
+    }
+
+    /// <summary>Adds a key's slot to the front index; now and then drops the slots of keys that left the cache, so it stays the cache's size.</summary>
+    private void Remember(string key, CacheSlot slot)
+    {
+        _front[key] = slot;
+        if (Interlocked.Increment(ref _frontAdds) % FrontPruneEvery != 0) return;
+        foreach (var (name, held) in _front)
+            if (held.Current is null) _front.TryRemove(new KeyValuePair<string, CacheSlot>(name, held));
     }
 
     private TimeSpan CacheTtl(TimeSpan? asked)
