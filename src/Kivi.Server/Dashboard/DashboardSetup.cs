@@ -17,6 +17,9 @@ internal static class DashboardSetup
     public const string Scheme = "KiviDashboard", Root = "/dashboard";
     public const string TokenClaim = "kivi:token", PermissionClaim = "kivi:permission", AccountClaim = "kivi:account";
 
+    /// <summary>The keys UseAuthentication and UseAuthorization write into the builder's properties (ASP.NET Core's, not public constants).</summary>
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet", AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
+
     private const string Policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -86,6 +89,11 @@ internal static class DashboardSetup
             dashboard.UseAuthentication();
             dashboard.UseAuthorization();
         });
+        // WebApplication adds UseAuthentication and UseAuthorization to the whole pipeline when authentication services are
+        // registered, unless these marks (which those calls leave) are on the root builder; a UseWhen branch's marks stay in
+        // the branch. Marked here, so only the dashboard's requests pay for its cookies: the API, its hot reads included, never does.
+        ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
+        ((IApplicationBuilder)app).Properties[AuthorizationMiddlewareSetKey] = true;
         app.MapGet("/", () => Results.Redirect(Root)).ExcludeFromDescription();
         app.MapGet(Root + "/app.css", () => Results.Text(DashboardAssets.Css, "text/css")).ExcludeFromDescription();
         app.MapGet(Root + "/app.js", () => Results.Text(DashboardAssets.Script, "text/javascript")).ExcludeFromDescription();
