@@ -20,11 +20,12 @@ build_kivi() {
   dotnet build "$BENCH_ROOT/src/Kivi.Server" -c Release -nologo -v quiet >&2
 }
 
-start_kivi() { # start_kivi PORT [extra args]; durable (fsync) like any production node
+start_kivi() { # start_kivi PORT [extra args]; durable (fsync) like any production node, its data folder inside its
+  # working directory as when started the README's way (./.kivi), so whatever that costs is measured too
   local port=$1; shift
   rm -rf "$WORK/kivi-data"
-  dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$port" \
-    --data "$WORK/kivi-data" --admin-token "$TOKEN" --account-id "$ACCOUNT" "$@" >"$WORK/kivi.log" 2>&1 &
+  (cd "$WORK" && exec dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$port" \
+    --data kivi-data --admin-token "$TOKEN" --account-id "$ACCOUNT" "$@" >"$WORK/kivi.log" 2>&1) &
   KIVI_PID=$!
   for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
   cat "$WORK/kivi.log" >&2; exit 1
@@ -62,8 +63,9 @@ trap cleanup EXIT
 EDGE_PIDS=()
 start_edge() { # start_edge PORT UPSTREAM_PORT REPLICATION_TOKEN [extra args]
   local port=$1 upstream=$2 token=$3; shift 3
-  dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$port" --role edge \
-    --upstream "http://127.0.0.1:$upstream" --upstream-token "$token" "$@" >"$WORK/edge-$port.log" 2>&1 &
+  mkdir -p "$WORK/edge-$port" # its own working directory, holding its data folder (./.kivi) as a user's would
+  (cd "$WORK/edge-$port" && exec dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" --urls "http://127.0.0.1:$port" --role edge \
+    --upstream "http://127.0.0.1:$upstream" --upstream-token "$token" "$@" >"$WORK/edge-$port.log" 2>&1) &
   EDGE_PIDS+=($!)
   for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
   cat "$WORK/edge-$port.log" >&2; exit 1

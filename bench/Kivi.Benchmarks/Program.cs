@@ -7,6 +7,7 @@ return args switch
     ["cache", .. var rest] => CacheEfficiency.Run(Options.Parse(rest)),
     ["hot-get", .. var rest] => HotGet.Run(rest),
     ["hot-get-parts", .. var rest] => HotGetParts.Run(rest),
+    ["engine-put", .. var rest] => await EnginePut.RunAsync(rest),
     ["fuzz", .. var rest] => await Fuzz.RunAsync(Options.Parse(rest)),
     _ => Usage(),
 };
