@@ -42,6 +42,19 @@ public sealed class CachingEngineConformanceTests : KvEngineConformance
         Assert.True(Cache.Hits > hits, "a read of a key just written is a cache hit: the write installed it");
     }
 
+    [Fact]
+    public async Task An_import_sized_batch_is_not_installed_in_the_cache_yet_its_values_are_read_back()
+    {
+        await Put("k00007", "old");
+        Assert.Equal("old", await Get("k00007")); // held by the cache now
+        var items = Enumerable.Range(0, CachingEngine.InstallBatchesUpTo + 1).Select(i => new Kivi.Protocol.BulkWriteItem { Key = $"k{i:D5}", Value = $"v{i}" }).ToArray();
+        int held = Cache.Count;
+        await Kv.BulkPutAsync(Ns, items, Writer);
+        Assert.True(Cache.Count < held, "the batch's values were not installed, and the key it overwrote was dropped");
+        Assert.Equal("v7", await Get("k00007")); // read your writes, from the store
+        Assert.Equal($"v{CachingEngine.InstallBatchesUpTo}", await Get($"k{CachingEngine.InstallBatchesUpTo:D5}"));
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

@@ -55,9 +55,14 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
     }
 
     /// <summary>
-    /// Writes to the store; once acknowledged, what it wrote is what this node's readers see. Each entry of a batch
-    /// is installed at its own version, by the rule <see cref="IKvWrites"/> states (consecutive, in the order given).
+    /// Writes to the store; once acknowledged, what it wrote is what this node's readers see. Each entry of a small batch
+    /// is installed at its own version, by the rule <see cref="IKvWrites"/> states (consecutive, in the order given); a
+    /// large one (an import) only drops what the cache held of its keys, since installing a million values would churn
+    /// the cache (and the collector) to serve reads nobody has asked for.
     /// </summary>
+    /// <summary>The largest batch whose values are installed in the cache; the entries of a larger one are dropped from it.</summary>
+    internal const int InstallBatchesUpTo = 100;
+
     public async Task<WriteResult> WriteAsync(WriteCommand command)
     {
         var result = await store.WriteAsync(command);
@@ -70,7 +75,7 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
                 {
                     version++;
                     var key = new CacheKey(put.Namespace.Id, entry.Key);
-                    if (entry.Value.Length <= cache.Options.MaxEntryBytes)
+                    if (put.Entries.Count <= InstallBatchesUpTo && entry.Value.Length <= cache.Options.MaxEntryBytes)
                         cache.ObserveWrite(key, version, cache.WrittenEntry(entry.Value.ToArray(), entry.Metadata, entry.Expiration, version));
                     else
                         cache.ObserveWrite(key, version, null);
