@@ -2,8 +2,10 @@
 # Propagation with an origin and 8 edges on this machine, started by the one-command local cluster:
 # from a PUT's acknowledgement to the new version being served by every edge, over WRITES writes.
 # Then a cold read through an edge beside the same read at the origin.
+# LOAD=5000: meanwhile the origin takes about that many durable 1 KiB writes a second (wrk, paced, other keys), so the
+# feed carries them all to every edge while propagation is measured; the rate it really took is printed.
 source "$(dirname "$0")/common.sh"
-WRITES=${WRITES:-1000}; EDGES=${EDGES:-8}
+WRITES=${WRITES:-1000}; EDGES=${EDGES:-8}; LOAD=${LOAD:-0}
 build_kivi
 dotnet build "$BENCH_ROOT/bench/Kivi.Benchmarks" -c Release -nologo -v quiet >&2
 BENCH="dotnet $BENCH_ROOT/bench/Kivi.Benchmarks/bin/Release/net10.0/Kivi.Benchmarks.dll"
@@ -18,9 +20,23 @@ ORIGIN_URL=$(awk '$1=="origin" {print $2}' "$WORK/cluster.out")
 EDGE_URLS=$(awk '$1 ~ /^edge-/ {print $2}' "$WORK/cluster.out" | paste -sd, -)
 ADMIN=$(cat "$WORK/cluster/admin-token")
 
+LOAD_PID=""
+if [ "$LOAD" -gt 0 ]; then
+  need wrk wrk
+  ORIGIN=${ORIGIN_URL%/}; ORIGIN_PORT=${ORIGIN##*:}
+  TOKEN=$ADMIN; ACCOUNT=$(curl -sf "$ORIGIN/client/v4/accounts" -H "Authorization: Bearer $ADMIN" | sed -E 's/.*"id":"([0-9a-f]{32})".*/\1/')
+  put_lua "$(create_namespace "$ORIGIN_PORT" load)" "$WORK/load.lua"
+  CONNECTIONS=32 # each paced to LOAD/32 a second
+  echo "delay = function() return $(awk -v c=$CONNECTIONS -v r="$LOAD" 'BEGIN{d=c*1000/r-2; if (d<0) d=0; printf "%d", d}') end" >>"$WORK/load.lua"
+  wrk -t1 -c$CONNECTIONS -d3600s -s "$WORK/load.lua" "$ORIGIN" >"$WORK/load.out" 2>&1 &
+  LOAD_PID=$!
+  sleep 3
+  trap 'kill $LOAD_PID 2>/dev/null || true; kill $CLUSTER_PID 2>/dev/null || true; wait $CLUSTER_PID 2>/dev/null || true; cleanup' EXIT
+fi
 for round in $(seq 1 "$ROUNDS"); do
   $BENCH propagation --origin "$ORIGIN_URL" --edges "$EDGE_URLS" --token "$ADMIN" --writes "$WRITES"
 done
+if [ -n "$LOAD_PID" ]; then kill "$LOAD_PID" 2>/dev/null || true; LOAD_PID=""; fi
 for round in $(seq 1 "$ROUNDS"); do
   $BENCH cold-read --origin "$ORIGIN_URL" --edge "${EDGE_URLS%%,*}" --token "$ADMIN" --keys 2000
 done
