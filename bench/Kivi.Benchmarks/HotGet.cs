@@ -41,13 +41,15 @@ public class HotGet
 
     public static int Run(string[] args)
     {
-        var config = DefaultConfig.Instance
-            .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(10))
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        BenchmarkRunner.Run<HotGet>(config, args);
+        BenchmarkRunner.Run<HotGet>(Config, args);
         return 0;
     }
+
+    /// <summary>In process (the node runs inside), 3 warm-up and 10 measured iterations, allocations counted.</summary>
+    internal static IConfig Config { get; } = DefaultConfig.Instance
+        .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(10))
+        .AddDiagnoser(MemoryDiagnoser.Default)
+        .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
     [GlobalSetup]
     public async Task SetupAsync()

@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Kivi.Caching;
 
 namespace Kivi.Benchmarks;
@@ -23,11 +19,7 @@ public class HotGetParts
 
     public static int Run(string[] args)
     {
-        var config = DefaultConfig.Instance
-            .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(10))
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        BenchmarkRunner.Run<HotGetParts>(config, args);
+        BenchmarkRunner.Run<HotGetParts>(HotGet.Config, args);
         return 0;
     }
 
