@@ -68,7 +68,9 @@ fi
 
 # --- .NET tests --------------------------------------------------------------------------------
 log "running the .NET test suites"
-dotnet test Kivi.slnx -c Release --no-build --nologo --logger "trx" --logger "console;verbosity=normal" --results-directory "$results/trx" 2>&1 | tee "$results/dotnet.log" | grep -E "^\s*(Failed|Passed!|Failed!)|Error Message|^\s+at " >&2
+# On the console: each failure with its message (up to 60 lines of it) and its stack, and each suite's summary.
+dotnet test Kivi.slnx -c Release --no-build --nologo --logger "trx" --logger "console;verbosity=normal" --results-directory "$results/trx" 2>&1 | tee "$results/dotnet.log" |
+  awk '/Error Message:/ {msg = 1; n = 0; print; next} /Stack Trace:/ {msg = 0} msg && n++ < 60 {print; next} /^[[:space:]]*(Failed|Passed!|Failed!)|^[[:space:]]+at / {print}' >&2
 dotnet_rc=${PIPESTATUS[0]}
 
 # --- real clients ------------------------------------------------------------------------------
