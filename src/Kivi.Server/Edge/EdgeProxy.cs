@@ -122,11 +122,13 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
 
     /// <summary>
     /// Whether a forwarded single-key write's body is the value itself, whole and small enough to cache: a PUT with a
-    /// length and no multipart form (REST's raw body, or the binding's, whose metadata is a header).
+    /// length, no multipart form (REST's raw body, or the binding's, whose metadata is a header) and no content coding
+    /// (the bytes sent are the bytes stored).
     /// </summary>
     private bool Installable(HttpRequest request) =>
         HttpMethods.IsPut(request.Method) && request.ContentLength is { } length && length <= cache.Options.MaxEntryBytes
-        && !(request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) ?? false);
+        && !(request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) ?? false)
+        && !request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.ContentEncoding);
 
     private void ObserveWrite(Written w, byte[]? body, HttpResponseMessage upstream, string? bindingMetadata)
     {
