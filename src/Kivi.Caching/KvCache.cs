@@ -100,17 +100,9 @@ public sealed partial class KvCache
         return cached;
     }
 
-    /// <summary>As <see cref="TryGetFresh(CacheKey, TimeSpan)"/>, for a key given as UTF-8 bytes: no allocation.</summary>
-    public CachedEntry? TryGetFresh(string namespaceId, ReadOnlySpan<byte> utf8Key, TimeSpan cacheTtl)
-    {
-        if (_store.Get(new CacheKeySpan(namespaceId, utf8Key)) is not { } cached || !IsFresh(cached, cacheTtl)) return null;
-        _hitStripes.Increment();
-        return cached;
-    }
-
     /// <summary>
-    /// As <see cref="TryGetFresh(string, ReadOnlySpan{byte}, TimeSpan)"/>, also giving the key's <paramref name="slot"/>
-    /// (when the cache holds the key, fresh or not) for <see cref="TryGetFresh(CacheSlot, TimeSpan)"/> to read again later.
+    /// As <see cref="TryGetFresh(CacheKey, TimeSpan)"/>, for a key given as UTF-8 bytes (no allocation), also giving the key's
+    /// <paramref name="slot"/> (when the cache holds the key, fresh or not) for <see cref="TryGetFresh(CacheSlot, long)"/> to read again later.
     /// </summary>
     public CachedEntry? TryGetFresh(string namespaceId, ReadOnlySpan<byte> utf8Key, TimeSpan cacheTtl, out CacheSlot? slot)
     {

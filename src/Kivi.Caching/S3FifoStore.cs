@@ -59,10 +59,7 @@ internal sealed class S3FifoStore
         return node.Current;
     }
 
-    /// <summary>As <see cref="Get(in CacheKey)"/>, without a key object.</summary>
-    public CachedEntry? Get(CacheKeySpan key) => GetSlot(key)?.Current;
-
-    /// <summary>The key's slot: it follows every later install of the key until the key leaves the cache.</summary>
+    /// <summary>The key's slot, found without a key object: it follows every later install of the key until the key leaves the cache.</summary>
     public CacheSlot? GetSlot(CacheKeySpan key)
     {
         if (!_spans.TryGetValue(key, out var node)) return null;

@@ -17,8 +17,8 @@ internal sealed class DashboardApi(IServer server)
 {
     private readonly Lazy<HttpClient> _http = new(() => Create(server));
 
-    /// <summary>An answer: its status, the envelope's result (or the raw body), and the error's code and message.</summary>
-    public sealed record Answer(int Status, JsonNode? Result, int? Code, string? Error, byte[] Body, IReadOnlyDictionary<string, string> Headers)
+    /// <summary>An answer: its status, the envelope's result and result_info (or the raw body), and the error's code and message.</summary>
+    public sealed record Answer(int Status, JsonNode? Result, int? Code, string? Error, byte[] Body, IReadOnlyDictionary<string, string> Headers, JsonNode? ResultInfo = null)
     {
         public bool Ok => Status is >= 200 and < 300;
     }
@@ -41,7 +41,7 @@ internal sealed class DashboardApi(IServer server)
         using var _ = response;
         byte[] body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         var answerHeaders = response.Headers.Concat(response.Content.Headers).ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase);
-        JsonNode? result = null;
+        JsonNode? result = null, resultInfo = null;
         int? code = null;
         string? error = null;
         if (response.Content.Headers.ContentType?.MediaType == "application/json")
@@ -50,6 +50,7 @@ internal sealed class DashboardApi(IServer server)
             {
                 var envelope = JsonNode.Parse(body);
                 result = envelope?["result"];
+                resultInfo = envelope?["result_info"];
                 if (envelope?["errors"] is JsonArray { Count: > 0 } errors)
                 {
                     code = errors[0]?["code"]?.GetValue<int>();
@@ -61,7 +62,7 @@ internal sealed class DashboardApi(IServer server)
             }
         }
         if (!response.IsSuccessStatusCode && error is null) error = $"{(int)response.StatusCode} {response.ReasonPhrase}";
-        return new Answer((int)response.StatusCode, result, code, error, body, answerHeaders);
+        return new Answer((int)response.StatusCode, result, code, error, body, answerHeaders, resultInfo);
     }
 
     public Task<Answer> GetAsync(string token, string path, CancellationToken cancellationToken) => SendAsync(token, HttpMethod.Get, path, null, cancellationToken);

@@ -25,5 +25,9 @@ internal abstract class DashboardPage(DashboardApi api) : PageModel
 
     public string? Error { get; set; }
 
+    /// <summary>A Unix time as the dashboard shows it: <c>2027-01-31 12:00:00 UTC</c>.</summary>
+    public static string UtcText(long unixSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(unixSeconds).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+
     protected string NamespacesPath => $"accounts/{Uri.EscapeDataString(AccountId)}/storage/kv/namespaces";
 }

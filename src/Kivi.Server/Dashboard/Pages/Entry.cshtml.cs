@@ -80,9 +80,9 @@ internal sealed class EntryModel(DashboardApi api) : DashboardPage(api)
         if (value.Headers.TryGetValue("Kivi-Version", out var v)) Version = long.Parse(v, CultureInfo.InvariantCulture);
         if (value.Headers.TryGetValue(Kivi.Protocol.KiviHeaders.Expiration, out var e))
         {
-            var at = DateTimeOffset.FromUnixTimeSeconds(long.Parse(e, CultureInfo.InvariantCulture)).UtcDateTime;
-            Expires = at.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
-            ExpiresAt = at.ToString(DateInput, CultureInfo.InvariantCulture);
+            long at = long.Parse(e, CultureInfo.InvariantCulture);
+            Expires = UtcText(at);
+            ExpiresAt = DateTimeOffset.FromUnixTimeSeconds(at).UtcDateTime.ToString(DateInput, CultureInfo.InvariantCulture);
         }
         var metadata = await Api.GetAsync(Token, $"{Path}/metadata/{Uri.EscapeDataString(Key)}", HttpContext.RequestAborted);
         Metadata = metadata.Result is { } m ? m.ToJsonString(Pretty) : "";

@@ -15,7 +15,7 @@ internal sealed class NamespaceModel(DashboardApi api) : DashboardPage(api)
     public sealed record KeyRow(string Name, string? Preview, JsonNode? MetadataNode, long? Expiration)
     {
         public string Metadata => MetadataNode?.ToJsonString() ?? "";
-        public string Expires => Expiration is { } e ? DateTimeOffset.FromUnixTimeSeconds(e).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "never";
+        public string Expires => Expiration is { } e ? UtcText(e) : "never";
         public string Field(string name) => MetadataNode is JsonObject o && o.TryGetPropertyValue(name, out var v) ? v?.ToJsonString() ?? "null" : "";
     }
 
@@ -71,7 +71,7 @@ internal sealed class NamespaceModel(DashboardApi api) : DashboardPage(api)
     }
 
     private static string? NextCursor(DashboardApi.Answer listed) =>
-        JsonNode.Parse(listed.Body)?["result_info"]?["cursor"]?.GetValue<string>() is { Length: > 0 } cursor ? cursor : null;
+        listed.ResultInfo?["cursor"]?.GetValue<string>() is { Length: > 0 } cursor ? cursor : null;
 
     /// <summary>
     /// Deletes every key under the prefix, once the user has typed that prefix again: a page of 1,000 names listed, then
