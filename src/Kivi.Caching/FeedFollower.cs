@@ -33,7 +33,7 @@ public sealed class FeedFollower : IAsyncDisposable
         {
             try
             {
-                await foreach (var e in _feed.ReadAsync(_cache.Position, _cache.Lineage, ct))
+                await foreach (var e in _feed.ReadAsync(_cache.ResumePosition, ct))
                 {
                     _cache.Apply(e);
                     backoff = TimeSpan.FromMilliseconds(50);

@@ -11,6 +11,8 @@ public sealed partial class KvCache
     private long _resets;
     private long _upstreamHead = -1;
     private long _followingSince; // when the feed's first line (since start or a reset) came: lag is timed from here at most
+    private readonly Lock _heldLock = new();
+    private Kivi.Protocol.EpochPosition? _held; // the newest answer installed from outside the feed, and the epoch it came from
 
     /// <summary>The store and history the cache's position belongs to, as its upstream last said; null before it has.</summary>
     public Kivi.Protocol.StoreLineage? Lineage => _lineage;
@@ -20,6 +22,28 @@ public sealed partial class KvCache
 
     /// <summary>Raised when the cache drops everything it holds, with the reason (edges log it).</summary>
     public event Action<string>? ResetOccurred;
+
+    /// <summary>
+    /// Where the feed resumes: <see cref="Position"/> in <see cref="Lineage"/>, and the newest answer installed from
+    /// outside the feed when it is past the position. An upstream restored from an older copy may still continue the
+    /// position (its history kept it) while no longer having what was read or written past it: this says so.
+    /// </summary>
+    public FeedPosition ResumePosition
+    {
+        get
+        {
+            long position = Position;
+            lock (_heldLock) return new FeedPosition(position, _lineage, _held is { } h && h.Version > position ? h : null);
+        }
+    }
+
+    /// <summary>Notes an answer installed from outside the feed: as of <paramref name="version"/>, from the upstream's <paramref name="epoch"/> (if it said).</summary>
+    private void NoteHeld(long? epoch, long version)
+    {
+        if (epoch is not { } e) return;
+        lock (_heldLock)
+            if (_held is not { } h || version > h.Version) _held = new(e, version);
+    }
 
     /// <summary>The version of the last change applied from the feed; -1 before the first line.</summary>
     public long Position => Volatile.Read(ref _position);
@@ -106,6 +130,7 @@ public sealed partial class KvCache
     {
         Interlocked.Increment(ref _resets); // counted first: whoever sees an entry gone with the reset also sees the count
         _store.Clear();
+        lock (_heldLock) _held = null;
         ClearLists();
         _lineage = lineage;
         Volatile.Write(ref _position, head);
@@ -136,12 +161,16 @@ public sealed partial class KvCache
     /// <summary>
     /// Read-your-writes: a write through this cache was acknowledged at <paramref name="version"/>. With the
     /// value at hand it is installed; otherwise what the cache held is dropped and in-flight reads that
-    /// predate the write are retried.
+    /// predate the write are retried. <paramref name="epoch"/> is the store's epoch the write's answer named (<see cref="Kivi.Protocol.KiviHeaders.Epoch"/>).
     /// </summary>
-    public void ObserveWrite(CacheKey key, long version, CachedEntry? written)
+    public void ObserveWrite(CacheKey key, long version, CachedEntry? written, long? epoch = null)
     {
         RaiseFloor(key, version);
-        if (written is not null) _store.Install(key, written);
+        if (written is not null)
+        {
+            NoteHeld(epoch, version);
+            _store.Install(key, written);
+        }
         else if (_store.Get(key) is { } held && held.AsOf < version) _store.Remove(key);
         InvalidateLists(key);
     }

@@ -78,7 +78,11 @@ public sealed partial class KvCache
                 ? new CachedEntry(read.Value ?? [], read.Metadata, read.Expiration, read.Version, read.AsOf, knownAt)
                 : new CachedEntry(null, null, null, 0, read.AsOf, knownAt);
             // Install returns a newer entry when the feed got there first: readers never go back in versions.
-            if (entry.IsPresent || (healthyBefore && FeedHealthy)) return new CacheRead(_store.Install(key, entry), null, null);
+            if (entry.IsPresent || (healthyBefore && FeedHealthy))
+            {
+                NoteHeld(read.Epoch, read.AsOf);
+                return new CacheRead(_store.Install(key, entry), null, null);
+            }
             if (_store.Get(key) is { } held && held.AsOf > entry.AsOf && !held.IsExpiredAt(UnixNow)) return new CacheRead(held, null, null);
             return new CacheRead(entry, null, null);
         }

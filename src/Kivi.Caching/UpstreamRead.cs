@@ -21,5 +21,8 @@ public sealed class UpstreamRead : IAsyncDisposable
     /// <summary>The store the answer came from (<see cref="Kivi.Protocol.KiviHeaders.Store"/>), when the upstream says.</summary>
     public string? StoreId { get; init; }
 
+    /// <summary>The store's epoch when it answered (<see cref="Kivi.Protocol.KiviHeaders.Epoch"/>), when the upstream says.</summary>
+    public long? Epoch { get; init; }
+
     public ValueTask DisposeAsync() => Body?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

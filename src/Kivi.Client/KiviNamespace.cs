@@ -263,7 +263,8 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
                 // Read your writes: the acknowledged version is what this process reads next.
                 var key = new CacheKey(NamespaceId, utf8);
                 bool install = value is { } v && v.Length <= cache.Options.MaxEntryBytes;
-                cache.ObserveWrite(key, written, install ? cache.WrittenEntry(value!.Value.ToArray(), metadata, KiviUpstream.HeaderLong(response, KiviHeaders.Expiration), written) : null);
+                cache.ObserveWrite(key, written, install ? cache.WrittenEntry(value!.Value.ToArray(), metadata, KiviUpstream.HeaderLong(response, KiviHeaders.Expiration), written) : null,
+                    KiviUpstream.HeaderLong(response, KiviHeaders.Epoch));
             }
             return written;
         });
@@ -278,7 +279,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
             using var response = await _upstream.SendAsync(request, cancellationToken);
             await _upstream.EnsureSuccessAsync(response, "delete", cancellationToken);
             long version = KiviUpstream.HeaderLong(response, KiviHeaders.Version) ?? 0;
-            _cache?.ObserveWrite(new CacheKey(NamespaceId, utf8), version, _cache.WrittenEntry(null, null, null, version));
+            _cache?.ObserveWrite(new CacheKey(NamespaceId, utf8), version, _cache.WrittenEntry(null, null, null, version), KiviUpstream.HeaderLong(response, KiviHeaders.Epoch));
             return version;
         });
     }
@@ -333,7 +334,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
         var backoff = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)
         {
-            await using (var lines = feed.ReadAsync(position, null, cancellationToken).GetAsyncEnumerator(cancellationToken))
+            await using (var lines = feed.ReadAsync(new FeedPosition(position), cancellationToken).GetAsyncEnumerator(cancellationToken))
             {
                 while (true)
                 {
@@ -376,12 +377,12 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     /// <summary>The namespace's watch as a cache feed (every key) or a watch (a prefix), found once the account is known.</summary>
     private sealed class WatchFeed(KiviNamespace owner, string? prefix) : IKvFeed
     {
-        public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, StoreLineage? lineage, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<FeedEvent> ReadAsync(FeedPosition from, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             string account = await owner._accountId(cancellationToken);
             string path = $"client/v4/accounts/{account}/storage/kv/namespaces/{owner.NamespaceId}/changes"
                 + (string.IsNullOrEmpty(prefix) ? "" : "?prefix=" + Uri.EscapeDataString(prefix));
-            await foreach (var e in owner._upstream.ReadFeedAsync(path, afterVersion, lineage, cancellationToken)) yield return e;
+            await foreach (var e in owner._upstream.ReadFeedAsync(path, from, cancellationToken)) yield return e;
         }
     }
 

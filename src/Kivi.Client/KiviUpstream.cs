@@ -64,10 +64,11 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         {
             long asOf = HeaderLong(response, KiviHeaders.Head) ?? 0;
             string? store = response.Headers.TryGetValues(KiviHeaders.Store, out var s) ? s.First() : null;
+            long? epoch = HeaderLong(response, KiviHeaders.Epoch);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 response.Dispose();
-                return new UpstreamRead { AsOf = asOf, StoreId = store };
+                return new UpstreamRead { AsOf = asOf, StoreId = store, Epoch = epoch };
             }
             await EnsureSuccessAsync(response, "read", cancellationToken);
             long length = response.Content.Headers.ContentLength ?? -1;
@@ -77,11 +78,11 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
             if (length < 0 || length > _maxEntryBytes)
             {
                 var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                return new UpstreamRead { Found = true, Body = new OwningStream(body, response), Length = length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf, StoreId = store };
+                return new UpstreamRead { Found = true, Body = new OwningStream(body, response), Length = length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf, StoreId = store, Epoch = epoch };
             }
             var value = await ReadBodyAsync(response, timeout.Token, cancellationToken);
             response.Dispose();
-            return new UpstreamRead { Found = true, Value = value, Length = value.Length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf, StoreId = store };
+            return new UpstreamRead { Found = true, Value = value, Length = value.Length, Metadata = metadata, Expiration = expiration, Version = version, AsOf = asOf, StoreId = store, Epoch = epoch };
         }
         catch
         {
@@ -141,13 +142,12 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
     }
 
     /// <summary>Follows the feed from <paramref name="afterVersion"/> (from the head when negative) until the connection ends or stalls.</summary>
-    public IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, StoreLineage? lineage, CancellationToken cancellationToken) => ReadFeedAsync(_feedPath, afterVersion, lineage, cancellationToken);
+    public IAsyncEnumerable<FeedEvent> ReadAsync(FeedPosition from, CancellationToken cancellationToken) => ReadFeedAsync(_feedPath, from, cancellationToken);
 
-    /// <summary>Follows the feed at <paramref name="feedPath"/> (the account's, or one namespace's watch) from <paramref name="afterVersion"/>.</summary>
-    public async IAsyncEnumerable<FeedEvent> ReadFeedAsync(string feedPath, long afterVersion, StoreLineage? lineage, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Follows the feed at <paramref name="feedPath"/> (the account's, or one namespace's watch) from <paramref name="from"/>.</summary>
+    public async IAsyncEnumerable<FeedEvent> ReadFeedAsync(string feedPath, FeedPosition from, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        string url = feedPath + (feedPath.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"heartbeat_ms={(long)_heartbeat.TotalMilliseconds}" + (afterVersion >= 0 ? $"&after={afterVersion}" : "")
-            + (afterVersion >= 0 && lineage is not null ? $"&store={Uri.EscapeDataString(lineage.StoreId)}&epoch={lineage.CurrentEpoch}" : "");
+        string url = feedPath + (feedPath.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"heartbeat_ms={(long)_heartbeat.TotalMilliseconds}" + from.Query();
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stall.CancelAfter(_stallTimeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);

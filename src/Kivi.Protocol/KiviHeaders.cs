@@ -20,6 +20,13 @@ public static class KiviHeaders
     /// <summary>On reads: the identity of the store the answer comes from (<see cref="StoreLineage.StoreId"/>).</summary>
     public const string Store = "Kivi-Store";
 
+    /// <summary>
+    /// Beside <see cref="Store"/> on reads, and on every write's answer: the store's epoch when it answered
+    /// (<see cref="StoreLineage.CurrentEpoch"/>). A cache that installs the answer notes it, so when its feed
+    /// resumes the upstream can tell whether what it holds belongs to a history the store has since lost.
+    /// </summary>
+    public const string Epoch = "Kivi-Epoch";
+
     /// <summary>On a read an edge served past its cacheTtl because its upstream failed: seconds since it was known current.</summary>
     public const string Stale = "Kivi-Stale";
 

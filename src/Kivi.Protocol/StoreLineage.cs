@@ -56,5 +56,11 @@ public sealed record StoreLineage(string StoreId, IReadOnlyList<StoreEpoch> Hist
     }
 }
 
+/// <summary>
+/// A version as seen in one epoch of a store: what a cache installed from outside its feed (a read's answer
+/// as of that head, an acknowledged write), which the store must still have in its history for the cache to resume.
+/// </summary>
+public readonly record struct EpochPosition(long Epoch, long Version);
+
 /// <summary>One epoch of a store's history: a random id, and the head version when it began.</summary>
 public readonly record struct StoreEpoch(long Epoch, long StartVersion);

@@ -93,9 +93,51 @@ public sealed class OriginReplacedTests
             using (var origin = await cluster.Admin.GetAsync(cluster.ValuePath("k"), Ct)) Assert.Equal("before the backup", await origin.Content.ReadAsStringAsync(Ct));
 
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Value == "before the backup"
-                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Status == 404, Deadline, "the edge follows the restored history. Edge log:\n" + cluster.Edges[0].Output);
+                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("lost"))).Status == 404, Deadline, "the edge follows the restored history",
+                () => ". Edge log:\n" + cluster.Edges[0].Output);
             long version = await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "after the restore");
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Version == version, Deadline, "a later change reaches the edge");
+            Assert.Contains("Cache reset", cluster.Edges[0].Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.KillOriginAsync();
+            Directory.Delete(backup, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The edge's feed is cut before the backup and stays cut until after the restore, so its position and epoch
+    /// lie in the history the backup kept, while what it read and wrote meanwhile came from the history the restore
+    /// lost. Its position alone would let it resume and keep serving those answers; the answers' epoch must not.
+    /// </summary>
+    [Fact]
+    public async Task An_edge_that_only_read_and_wrote_the_lost_history_drops_it_when_the_origin_is_restored()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(1);
+        using var edge = cluster.EdgeClient(0);
+        await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("k"), "before the backup");
+        await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("k"))).Value == "before the backup", Deadline, "the edge follows the origin");
+        cluster.Gates[0].Cut();
+        await cluster.KillOriginAsync();
+        string backup = Directory.CreateTempSubdirectory("kivi-backup-").FullName;
+        foreach (var file in Directory.GetFiles(cluster.OriginData)) File.Copy(file, Path.Combine(backup, Path.GetFileName(file)));
+        try
+        {
+            await cluster.RestartOriginAsync();
+            await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath("read"), "only in the lost history");
+            Assert.Equal("only in the lost history", (await EdgeCluster.GetAsync(edge, cluster.ValuePath("read"))).Value); // filled from the lost history
+            long written = await EdgeCluster.PutAsync(edge, cluster.ValuePath("written"), "written in the lost history");
+            Assert.Equal(("written in the lost history", written), ((await EdgeCluster.GetAsync(edge, cluster.ValuePath("written"))).Value, (await EdgeCluster.GetAsync(edge, cluster.ValuePath("written"))).Version));
+
+            await cluster.KillOriginAsync();
+            await cluster.RestartOriginAsync(backup);
+            for (int i = 0; i < 10; i++) await EdgeCluster.PutAsync(cluster.Admin, cluster.ValuePath($"filler{i}"), "x"); // the restored history passes the lost one's versions
+            cluster.Gates[0].Resume();
+
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(edge, cluster.ValuePath("read"))).Status == 404
+                && (await EdgeCluster.GetAsync(edge, cluster.ValuePath("written"))).Status == 404, Deadline, "the edge drops what it read and wrote in the lost history",
+                () => ". Edge log:\n" + cluster.Edges[0].Output);
             Assert.Contains("Cache reset", cluster.Edges[0].Output, StringComparison.Ordinal);
         }
         finally
@@ -120,7 +162,8 @@ public sealed class OriginReplacedTests
             await RestoreWhileTheFeedIsCutAsync(cluster, backup); // the regional edge's feed; the local edge follows the regional edge
 
             await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "before the backup", Deadline,
-                "the local edge follows the restored history too");
+                "the local edge follows the restored history too",
+                () => ". Regional edge's log:\n" + regional.Output + "\nLocal edge's log:\n" + local.Output);
             Assert.Contains("Cache reset", regional.Output, StringComparison.Ordinal);
             Assert.Contains("Cache reset", local.Output, StringComparison.Ordinal);
         }

@@ -86,12 +86,15 @@ public sealed class EdgeCluster : IAsyncDisposable
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds, failing with <paramref name="what"/> at the deadline.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what) => WaitUntilAsync(condition, deadline, what, () => "");
+
+    /// <summary>As above, adding <paramref name="evidence"/> to the failure, taken at the deadline (a node's log then, not when the wait began).</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what, Func<string> evidence)
     {
         var until = DateTime.UtcNow + deadline;
         while (!await condition())
         {
-            if (DateTime.UtcNow > until) throw new TimeoutException($"Timed out after {deadline.TotalSeconds} s waiting for: {what}");
+            if (DateTime.UtcNow > until) throw new TimeoutException($"Timed out after {deadline.TotalSeconds} s waiting for: {what}{evidence()}");
             await Task.Delay(10);
         }
     }

@@ -45,7 +45,7 @@ internal static class BindingEndpoints
             string key = RawKey.Decode(RawKey.RawPath(context).AsSpan(1));
             if (operation == Get) await GetAsync(context, ns, kv, key);
             else if (operation == Put) await PutAsync(context, ns, kv, key);
-            else ValueEndpoints.SetVersion(context.Response, await kv.DeleteAsync(ns, key, context.Caller()));
+            else ValueEndpoints.SetWritten(context, kv, await kv.DeleteAsync(ns, key, context.Caller()));
         }
         else if (RawKey.RawPath(context) is { Length: > 1 } path && path[0] == '/') throw new KvException(405, KvErrorCode.NoRoute, "Method Not Allowed");
         else throw new KvException(404, KvErrorCode.NoRoute, "Not Found");
@@ -80,7 +80,7 @@ internal static class BindingEndpoints
         var (ifMatch, ifNoneMatch) = ValueEndpoints.Preconditions(context.Request);
         var (version, expires) = await kv.PutEntryAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"),
             metadata is null ? default : Encoding.UTF8.GetBytes(metadata), ifMatch, ifNoneMatch), context.Caller());
-        ValueEndpoints.SetVersion(context.Response, version, expires);
+        ValueEndpoints.SetWritten(context, kv, version, expires);
     }
 
     /// <summary>Metadata goes back as a JSON string, which workerd parses; the cursor only when incomplete.</summary>

@@ -30,15 +30,15 @@ internal static class EdgeFeedEndpoint
         if (cache.Lineage is null)
             throw new Kivi.Protocol.KvException(503, Kivi.Protocol.KvErrorCode.UpstreamUnavailable, "This edge has not yet reached its upstream's change feed; try again shortly.");
         int resets = relay.ResetCount;
-        var (requested, store, epoch) = ChangeFeedEndpoint.ParseResume(q);
-        long after = requested ?? cache.Position;
+        var resume = ChangeFeedEndpoint.ParseResume(q);
+        long after = resume.After ?? cache.Position;
         var heartbeat = FeedLines.Heartbeat(q, cache.Options.FeedHeartbeat);
         using var stop = FeedLines.Start(context, lifetime);
         var ct = stop.Token;
         var response = context.Response;
         try
         {
-            if (requested is not null && !ChangeFeedEndpoint.CanResume(cache.Lineage, store, epoch, after, cache.Position))
+            if (resume.After is not null && !ChangeFeedEndpoint.CanResume(cache.Lineage, resume, after, cache.Position))
             {
                 await FeedLines.WriteAsync(response, FeedEvent.ResetTo(cache.Position, cache.Lineage), sse: false, ct);
                 after = cache.Position;

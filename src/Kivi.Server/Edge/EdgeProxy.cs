@@ -147,7 +147,8 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
             // The value as the origin stored it: these bytes, the binding's metadata as the store normalises it (a REST raw put has none), and the expiration it computed.
             var installed = body is null ? null : cache.WrittenEntry(body, Metadata.Normalize(string.IsNullOrEmpty(bindingMetadata) ? null : bindingMetadata, AnyMetadata),
                 upstream.Headers.TryGetValues(KiviHeaders.Expiration, out var e) && long.TryParse(e.First(), NumberStyles.None, CultureInfo.InvariantCulture, out long at) ? at : null, version);
-            cache.ObserveWrite(new CacheKey(w.NamespaceId, Encoding.UTF8.GetBytes(key)), version, installed);
+            cache.ObserveWrite(new CacheKey(w.NamespaceId, Encoding.UTF8.GetBytes(key)), version, installed,
+                upstream.Headers.TryGetValues(KiviHeaders.Epoch, out var epochs) && long.TryParse(epochs.First(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long epoch) ? epoch : null);
         }
         else if (body is not null)
             foreach (var k in BulkKeys(body)) cache.ObserveWrite(new CacheKey(w.NamespaceId, k), version, null);

@@ -61,8 +61,8 @@ internal static class ChangeFeedEndpoint
         var q = context.Request.Query;
         bool sse = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
         string? lastEventId = sse ? context.Request.Headers["Last-Event-ID"].ToString() : null;
-        var (requested, store, epoch) = ParseResume(q);
-        requested ??= ParseWholeNumber(string.IsNullOrEmpty(lastEventId) ? null : lastEventId, "Last-Event-ID");
+        var resume = ParseResume(q);
+        long? requested = resume.After ?? ParseWholeNumber(string.IsNullOrEmpty(lastEventId) ? null : lastEventId, "Last-Event-ID");
         long after = requested ?? engine.DurableHeadVersion;
         var lineage = engine.Lineage!;
         var heartbeat = FeedLines.Heartbeat(q, options.FeedHeartbeat);
@@ -71,18 +71,19 @@ internal static class ChangeFeedEndpoint
         var response = context.Response;
         try
         {
-            if (after > engine.DurableHeadVersion)
+            long needed = resume.Needed(after);
+            if (needed > engine.DurableHeadVersion)
             {
                 // A reader ahead of this store: another origin over the same database may not have told this one
                 // of its latest commits yet, so wait a moment; a store that stays behind is an older copy.
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 wait.CancelAfter(ResumeWait);
-                try { await engine.WaitForDurableAsync(after - 1, wait.Token); }
+                try { await engine.WaitForDurableAsync(needed - 1, wait.Token); }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
             }
             long oldest = await engine.OldestChangeAsync(ct);
             bool trimmed = after + 1 < oldest && after < engine.DurableHeadVersion;
-            if (trimmed || (requested is not null && !CanResume(lineage, store, epoch, after, engine.DurableHeadVersion)))
+            if (trimmed || (requested is not null && !CanResume(lineage, resume, after, engine.DurableHeadVersion)))
             {
                 // The log was trimmed past where this reader stands, or its position belongs to another store or
                 // to a history this one lost: it must drop what it holds and start at the head.
@@ -149,19 +150,38 @@ internal static class ChangeFeedEndpoint
     private static readonly TimeSpan ResumeWait = TimeSpan.FromSeconds(2);
 
     /// <summary>A resuming reader's position: <c>after</c>, and the <c>store</c> and <c>epoch</c> it was taken in.</summary>
-    internal static (long? After, string? Store, long? Epoch) ParseResume(IQueryCollection q) =>
-        (ParseWholeNumber(Query.Text(q, "after"), "after"), Query.Text(q, "store"), ParseWholeNumber(Query.Text(q, "epoch"), "epoch", signed: true));
+    /// <summary>
+    /// Where a reader resumes (<see cref="Kivi.Caching.FeedPosition"/> on the wire): <c>after</c>; the <c>store</c> and
+    /// <c>epoch</c> it is from; and <c>held</c> with <c>held_epoch</c>, the newest answer it holds from outside the feed.
+    /// </summary>
+    internal readonly record struct Resume(long? After, string? Store, long? Epoch, Kivi.Protocol.EpochPosition? Held)
+    {
+        /// <summary>The newest version the reader stands on: its position, or what it holds past it.</summary>
+        public long Needed(long fallback) => Math.Max(After ?? fallback, Held?.Version ?? 0);
+    }
+
+    internal static Resume ParseResume(IQueryCollection q)
+    {
+        long? held = ParseWholeNumber(Query.Text(q, "held"), "held"), heldEpoch = ParseWholeNumber(Query.Text(q, "held_epoch"), "held_epoch", signed: true);
+        if (held.HasValue != heldEpoch.HasValue)
+            throw KvErrors.InvalidRequest("held and held_epoch go together: the version of the newest answer held from outside the feed, and the epoch it came from.");
+        return new(ParseWholeNumber(Query.Text(q, "after"), "after"), Query.Text(q, "store"), ParseWholeNumber(Query.Text(q, "epoch"), "epoch", signed: true),
+            held is { } h ? new(heldEpoch!.Value, h) : null);
+    }
 
     /// <summary>
     /// Whether a reader at <paramref name="after"/> can continue here: never past the head, and when it says
-    /// which store and epoch its position is from, only in the same store along the same history.
+    /// which store and epoch its position is from, only in the same store along the same history; and what it
+    /// holds from outside the feed must be in that history too (a store restored from an older copy may still
+    /// have the reader's position but not what the reader read or wrote past it).
     /// </summary>
-    internal static bool CanResume(Kivi.Protocol.StoreLineage? lineage, string? store, long? epoch, long after, long head)
+    internal static bool CanResume(Kivi.Protocol.StoreLineage? lineage, Resume resume, long after, long head)
     {
         if (after > head) return false;
-        if (lineage is null || store is null) return true;
-        if (store != lineage.StoreId) return false;
-        return epoch is not { } e || lineage.Continues(e, after, head);
+        if (lineage is null || resume.Store is null) return true;
+        if (resume.Store != lineage.StoreId) return false;
+        if (resume.Epoch is { } e && !lineage.Continues(e, after, head)) return false;
+        return resume.Held is not { } held || lineage.Continues(held.Epoch, held.Version, head);
     }
 
     /// <summary>Values up to this size travel in the feed, so hot keys are refreshed in place at the edges.</summary>

@@ -14,7 +14,7 @@ namespace Kivi.Server.Local;
 /// </summary>
 internal sealed class EngineFeed(IKvChangeLog store, TimeSpan interval) : IKvFeed
 {
-    public async IAsyncEnumerable<FeedEvent> ReadAsync(long afterVersion, Kivi.Protocol.StoreLineage? lineage, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<FeedEvent> ReadAsync(Kivi.Caching.FeedPosition from, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {

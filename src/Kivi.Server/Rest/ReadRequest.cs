@@ -47,16 +47,21 @@ internal static class ReadRequest
             long needed = Math.Max(read.AsOf, version ?? 0);
             if (needed > log.DurableHeadVersion) await log.WaitForDurableAsync(needed - 1, context.RequestAborted);
         }
-        WriteHeaders(context.Response, read.AsOf, read.Stale, options.FromEdge ? kv.Reads.Lineage?.StoreId : null);
+        WriteHeaders(context.Response, read.AsOf, read.Stale, options.FromEdge ? kv.Reads.Lineage : null);
     }
 
     /// <summary>
     /// Kivi-Head on every read; Kivi-Stale when an edge answered past cacheTtl because its upstream failed;
-    /// Kivi-Store to an edge filling its cache, so it notices an upstream that became another store.
+    /// Kivi-Store and Kivi-Epoch to an edge filling its cache, so it notices an upstream that became another store,
+    /// and can later be told when its upstream no longer has the history the answer came from.
     /// </summary>
-    public static void WriteHeaders(HttpResponse response, long asOf, TimeSpan? stale, string? storeId)
+    public static void WriteHeaders(HttpResponse response, long asOf, TimeSpan? stale, Kivi.Protocol.StoreLineage? lineage)
     {
-        if (storeId is not null) response.Headers[KiviHeaders.Store] = storeId;
+        if (lineage is not null)
+        {
+            response.Headers[KiviHeaders.Store] = lineage.StoreId;
+            response.Headers[KiviHeaders.Epoch] = lineage.CurrentEpoch.ToString(CultureInfo.InvariantCulture);
+        }
         response.Headers[KiviHeaders.Head] = asOf.ToString(CultureInfo.InvariantCulture);
         if (stale is { } s) response.Headers[KiviHeaders.Stale] = ((long)Math.Ceiling(s.TotalSeconds)).ToString(CultureInfo.InvariantCulture); // rounded up: a stale answer never says 0
     }

@@ -60,7 +60,7 @@ internal static class ValueEndpoints
             var q = context.Request.Query;
             var (ifMatch, ifNoneMatch) = Preconditions(context.Request);
             var (version, expires) = await kv.PutEntryAsync(ns, new PutRequest(key, value, Query.Text(q, "expiration"), Query.Text(q, "expiration_ttl"), metadata, ifMatch, ifNoneMatch), context.Caller());
-            SetVersion(context.Response, version, expires);
+            SetWritten(context, kv, version, expires);
         }
         await Envelope.OkEmptyAsync(context);
     }
@@ -69,7 +69,7 @@ internal static class ValueEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         var (ifMatch, ifNoneMatch) = Preconditions(context.Request);
-        SetVersion(context.Response, await kv.DeleteAsync(ns, RawKey.FromRequest(context, ValuesMarker), context.Caller(), ifMatch, ifNoneMatch));
+        SetWritten(context, kv, await kv.DeleteAsync(ns, RawKey.FromRequest(context, ValuesMarker), context.Caller(), ifMatch, ifNoneMatch));
         await Envelope.OkEmptyAsync(context);
     }
 
@@ -123,6 +123,16 @@ internal static class ValueEndpoints
     {
         var headers = request.Headers;
         return (headers.IfMatch.Count > 0 ? headers.IfMatch.ToString() : null, headers.IfNoneMatch.Count > 0 ? headers.IfNoneMatch.ToString() : null);
+    }
+
+    /// <summary>
+    /// After a single-key write: <see cref="SetVersion"/>, and the store's epoch (Kivi-Epoch), so a cache that installs
+    /// the write can later be told when the store no longer has the history it was written in.
+    /// </summary>
+    internal static void SetWritten(HttpContext context, KvService kv, long version, long? expiration = null)
+    {
+        SetVersion(context.Response, version, expiration);
+        if (kv.Reads.Lineage is { } lineage) context.Response.Headers[KiviHeaders.Epoch] = lineage.CurrentEpoch.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>The entry's version, as a strong ETag and as Kivi-Version; after a put, the absolute expiration it was given.</summary>
