@@ -10,7 +10,8 @@ public sealed class FeedRelay
     private readonly FeedEvent[] _ring;
     private readonly Lock _lock = new();
     private long _count; // lines kept since the last reset; the ring holds the newest _ring.Length of them
-    private long _resetBelow = long.MinValue;
+    private long _resetBelow = long.MinValue; // a reader behind this missed lines: it resets (or, watching, is sent upstream)
+    private bool _started; // a line came: what came before the cache's position then was never kept
     private int _resetCount; // every reader connected before a reset this edge went through must reset too
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -25,10 +26,22 @@ public sealed class FeedRelay
 
     private void OnApplied(FeedEvent e)
     {
-        if (e.Type is FeedLineType.Heartbeat or FeedLineType.Checkpoint) return;
+        if (e.Type is FeedLineType.Heartbeat or FeedLineType.Checkpoint)
+        {
+            if (!Volatile.Read(ref _started))
+                lock (_lock)
+                {
+                    // The relay keeps lines from the cache's first position on (a fresh follower starts at its upstream's head).
+                    if (!_started) _resetBelow = Math.Max(_resetBelow, Cache.Position);
+                    _started = true;
+                }
+            return;
+        }
         TaskCompletionSource changed;
         lock (_lock)
         {
+            if (!_started) _resetBelow = Math.Max(_resetBelow, e.Version - 1);
+            _started = true;
             if (e.Is(ChangeKind.Reset))
             {
                 _count = 0;
@@ -46,6 +59,12 @@ public sealed class FeedRelay
             _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         changed.TrySetResult();
+    }
+
+    /// <summary>Whether a reader at <paramref name="afterVersion"/> can follow from what is kept (nothing it needs was dropped or came before the relay started).</summary>
+    public bool Keeps(long afterVersion)
+    {
+        lock (_lock) return _started && afterVersion >= _resetBelow;
     }
 
     /// <summary>How many resets this edge went through: a reader notes it when it connects and passes it to <see cref="ReadAfter"/>.</summary>
@@ -68,9 +87,17 @@ public sealed class FeedRelay
                 resetCount = _resetCount;
                 return ([FeedEvent.ResetTo(Cache.Position, Cache.Lineage)], _changed.Task);
             }
-            var lines = new List<FeedEvent>();
-            for (long i = Math.Max(0, _count - _ring.Length); i < _count; i++)
-                if (_ring[i % _ring.Length] is { } e && e.Version > afterVersion) lines.Add(e);
+            // Kept lines are in version order: find the first one past the reader by bisection (many readers, each woken by every line).
+            long lo = Math.Max(0, _count - _ring.Length), hi = _count;
+            while (lo < hi)
+            {
+                long mid = lo + (hi - lo) / 2;
+                if (_ring[mid % _ring.Length].Version > afterVersion) hi = mid;
+                else lo = mid + 1;
+            }
+            if (lo == _count) return ([], _changed.Task);
+            var lines = new List<FeedEvent>((int)(_count - lo));
+            for (long i = lo; i < _count; i++) lines.Add(_ring[i % _ring.Length]);
             return (lines, _changed.Task);
         }
     }

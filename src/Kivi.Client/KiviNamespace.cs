@@ -355,7 +355,9 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
                     backoff = TimeSpan.FromMilliseconds(100);
                     if (e.Type == FeedLineType.Heartbeat)
                     {
-                        position = Math.Max(position, e.Head);
+                        // The first line (it carries the store's lineage) announces the head: a resuming watcher has not
+                        // yet been sent the changes up to it. Later heartbeats say how far it has been sent.
+                        if (e.Lineage is null || position < 0) position = Math.Max(position, e.Head);
                         continue;
                     }
                     if (e.Is(ChangeKind.Reset))

@@ -77,7 +77,6 @@ internal static class KiviApi
         NamespaceEndpoints.Map(namespaces);
         ValueEndpoints.Map(namespaces);
         BulkEndpoints.Map(namespaces);
-        Feed.ChangeFeedEndpoint.MapWatch(namespaces);
         ExportEndpoints.MapExport(namespaces);
         AuditEndpoint.Map(namespaces);
         role.MapFeed(root, namespaces);

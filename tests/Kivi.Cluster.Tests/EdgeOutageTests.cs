@@ -35,7 +35,7 @@ public sealed class EdgeOutageTests
     }
 
     [Fact]
-    public async Task A_revoked_token_ends_an_edges_tier_feed_and_a_watch_forwarded_through_it()
+    public async Task A_revoked_token_ends_an_edges_tier_feed_and_a_watch_served_by_it()
     {
         await using var cluster = await EdgeCluster.StartAsync(1, edgeArgs: ["--token-cache-ttl", "00:00:01"]);
         var replication = await IssueAsync(cluster, "replication");

@@ -1,5 +1,6 @@
 using Kivi.Protocol;
 using Kivi.Caching;
+using Kivi.Core;
 using Kivi.Core.Access;
 using Kivi.Server.Feed;
 using Kivi.Server.Rest;
@@ -19,6 +20,69 @@ internal static class EdgeFeedEndpoint
 {
     public static void Map(RouteGroupBuilder api) =>
         api.MapGet("/kivi/changes", StreamAsync).WithMetadata(new KvOperation("change feed", AtEdge.Serve) { Addition = true });
+
+    /// <summary>
+    /// A namespace's watch (<c>GET …/namespaces/{id}/changes</c>), served from this edge's own feed: however many
+    /// watchers an edge has, its upstream serves it one feed. A watcher this edge cannot serve from what it keeps
+    /// (resuming before its relay window or past its position, or before its own feed is current) is forwarded upstream.
+    /// </summary>
+    public static void MapWatch(RouteGroupBuilder namespaces) =>
+        namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(new KvOperation("watch", AtEdge.Serve) { Addition = true });
+
+    private static async Task WatchAsync(HttpContext context, KvService kv, FeedRelay relay, EdgeProxy proxy, IHostApplicationLifetime lifetime,
+        string account_id, string namespace_id)
+    {
+        var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
+        byte[] prefix = KeyName.PrefixToUtf8(Query.Utf8Text(context.Request, "prefix"), kv.Limits);
+        var (sse, requested, resume) = ChangeFeedEndpoint.ParseReader(context);
+        var cache = relay.Cache;
+        int resets = relay.ResetCount;
+        long after = requested ?? cache.Position;
+        if (Current(cache) is null || cache.Lineage is null || !relay.Keeps(after)
+            || requested is not null && !ChangeFeedEndpoint.CanResume(cache.Lineage, resume, after, cache.Position))
+        {
+            await proxy.ForwardAsync(context);
+            return;
+        }
+        var heartbeat = FeedLines.Heartbeat(context.Request.Query, cache.Options.FeedHeartbeat);
+        using var stop = FeedLines.Start(context, lifetime, sse);
+        var ct = stop.Token;
+        var response = context.Response;
+        try
+        {
+            await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after, cache.Lineage), sse, ct);
+            while (!ct.IsCancellationRequested)
+            {
+                var (lines, more) = relay.ReadAfter(after, ref resets);
+                bool skipped = false;
+                foreach (var line in lines)
+                {
+                    if (line.Is(ChangeKind.Reset))
+                    {
+                        // This edge dropped what it held: the watcher may have missed changes, as from an origin whose log was trimmed.
+                        await FeedLines.WriteAsync(response, line, sse, ct);
+                        after = line.Head;
+                        continue;
+                    }
+                    if (line.NamespaceId == ns.Id && (line.Key is null || line.Key.AsSpan().StartsWith(prefix)))
+                    {
+                        await FeedLines.WriteAsync(response, line with { Head = Current(cache) ?? 0 }, sse, ct);
+                        if (line.Kind == ChangeKind.NamespaceDropped) return;
+                    }
+                    else skipped = true;
+                    after = line.Version;
+                }
+                if (skipped) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
+                if (lines.Count > 0) continue;
+                if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more && Current(cache) is not null)
+                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the watcher went away, or the edge is stopping; it resumes from its last version
+        }
+    }
 
     private static async Task StreamAsync(HttpContext context, FeedRelay relay, IHostApplicationLifetime lifetime)
     {

@@ -45,6 +45,9 @@ internal sealed class EdgeProxy(HttpClient http, KvCache cache, ILogger<EdgeProx
         return Forwards(context, operation) ? ForwardAsync(context, operation, binding: false) : next(context);
     }
 
+    /// <summary>Forwards a request an endpoint found it cannot serve here after all (a watch behind what this edge keeps).</summary>
+    public Task ForwardAsync(HttpContext context) => ForwardAsync(context, null, binding: false);
+
     /// <summary>Forwards a binding-protocol request (its operation from <see cref="Binding.BindingEndpoints.Operation"/>).</summary>
     public Task ForwardBindingAsync(HttpContext context, KvOperation? operation) => ForwardAsync(context, operation, binding: true);
 

@@ -59,10 +59,7 @@ internal static class ChangeFeedEndpoint
         Func<ChangeRecord, bool> include, string? namespaceId)
     {
         var q = context.Request.Query;
-        bool sse = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
-        string? lastEventId = sse ? context.Request.Headers["Last-Event-ID"].ToString() : null;
-        var resume = ParseResume(q);
-        long? requested = resume.After ?? ParseWholeNumber(string.IsNullOrEmpty(lastEventId) ? null : lastEventId, "Last-Event-ID");
+        var (sse, requested, resume) = ParseReader(context);
         long after = requested ?? engine.DurableHeadVersion;
         var lineage = engine.Lineage!;
         var heartbeat = FeedLines.Heartbeat(q, options.FeedHeartbeat);
@@ -117,8 +114,10 @@ internal static class ChangeFeedEndpoint
                 if (skipped) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
                 await response.Body.FlushAsync(ct);
                 var more = engine.WaitForDurableAsync(after, ct);
+                // The position everything was sent up to, not the head now: a commit may have landed since, unsent, and a
+                // watcher resumes from a heartbeat's head.
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more)
-                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(engine.DurableHeadVersion), sse, ct);
+                    await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -158,6 +157,15 @@ internal static class ChangeFeedEndpoint
     {
         /// <summary>The newest version the reader stands on: its position, or what it holds past it.</summary>
         public long Needed(long fallback) => Math.Max(After ?? fallback, Held?.Version ?? 0);
+    }
+
+    /// <summary>How a reader asked: server-sent events or NDJSON, the version it resumes after (<c>after</c>, or an event stream's <c>Last-Event-ID</c>), and the rest of <see cref="Resume"/>.</summary>
+    internal static (bool Sse, long? Requested, Resume Resume) ParseReader(HttpContext context)
+    {
+        bool sse = context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        string? lastEventId = sse ? context.Request.Headers["Last-Event-ID"].ToString() : null;
+        var resume = ParseResume(context.Request.Query);
+        return (sse, resume.After ?? ParseWholeNumber(string.IsNullOrEmpty(lastEventId) ? null : lastEventId, "Last-Event-ID"), resume);
     }
 
     internal static Resume ParseResume(IQueryCollection q)

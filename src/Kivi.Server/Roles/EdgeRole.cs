@@ -85,5 +85,9 @@ internal sealed class EdgeRole : IRoleModule
         return Task.CompletedTask;
     }
 
-    public void MapFeed(RouteGroupBuilder api, RouteGroupBuilder namespaces) => EdgeFeedEndpoint.Map(api);
+    public void MapFeed(RouteGroupBuilder api, RouteGroupBuilder namespaces)
+    {
+        EdgeFeedEndpoint.Map(api);
+        EdgeFeedEndpoint.MapWatch(namespaces);
+    }
 }

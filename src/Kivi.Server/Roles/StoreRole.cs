@@ -97,7 +97,11 @@ internal sealed class StoreRole(KiviRole role) : IRoleModule
         Log.Started(logger, options.Role, dataFolder, accountId);
     }
 
-    public void MapFeed(RouteGroupBuilder api, RouteGroupBuilder namespaces) => Feed.ChangeFeedEndpoint.Map(api);
+    public void MapFeed(RouteGroupBuilder api, RouteGroupBuilder namespaces)
+    {
+        Feed.ChangeFeedEndpoint.Map(api);
+        Feed.ChangeFeedEndpoint.MapWatch(namespaces);
+    }
 
     /// <summary>The admin token: configured, or read from the data folder, or generated there (mode 0600) on first start.</summary>
     private static string ResolveAdminToken(KiviOptions options, string dataFolder, ILogger logger)
