@@ -46,6 +46,7 @@ public sealed class FeedRelay
             {
                 _count = 0;
                 _resetBelow = e.Head;
+                _started = false; // the cache starts again where its next line puts it (a reset to -1 has it take the upstream's head)
                 _resetCount++;
             }
             else

@@ -60,20 +60,24 @@ internal static class EdgeFeedEndpoint
                     if (line.Is(ChangeKind.Reset))
                     {
                         // This edge dropped what it held: the watcher may have missed changes, as from an origin whose log was trimmed.
-                        await FeedLines.WriteAsync(response, line, sse, ct);
+                        await FeedLines.AppendAsync(response, line, sse, ct);
                         after = line.Head;
                         continue;
                     }
                     if (line.NamespaceId == ns.Id && (line.Key is null || line.Key.AsSpan().StartsWith(prefix)))
                     {
-                        await FeedLines.WriteAsync(response, line with { Head = Current(cache) ?? 0 }, sse, ct);
-                        if (line.Kind == ChangeKind.NamespaceDropped) return;
+                        await FeedLines.AppendAsync(response, line with { Head = Current(cache) ?? 0 }, sse, ct);
+                        if (line.Kind == ChangeKind.NamespaceDropped) return; // the response's end sends it
                     }
                     else skipped = true;
                     after = line.Version;
                 }
-                if (skipped) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
-                if (lines.Count > 0) continue;
+                if (skipped) await FeedLines.AppendAsync(response, FeedEvent.Heartbeat(after), sse, ct);
+                if (lines.Count > 0)
+                {
+                    await FeedLines.SendAsync(response, ct);
+                    continue;
+                }
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more && Current(cache) is not null)
                     await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
             }
@@ -116,15 +120,19 @@ internal static class EdgeFeedEndpoint
                 {
                     if (line.Is(ChangeKind.Reset))
                     {
-                        await FeedLines.WriteAsync(response, line, sse: false, ct);
+                        await FeedLines.AppendAsync(response, line, sse: false, ct);
                         after = line.Head;
                         continue;
                     }
                     if (caller.Reaches(line.AccountId ?? "", line.NamespaceId ?? ""))
-                        await FeedLines.WriteAsync(response, line with { Head = Current(cache) ?? 0 }, sse: false, ct);
+                        await FeedLines.AppendAsync(response, line with { Head = Current(cache) ?? 0 }, sse: false, ct);
                     after = line.Version;
                 }
-                if (lines.Count > 0) continue;
+                if (lines.Count > 0)
+                {
+                    await FeedLines.SendAsync(response, ct);
+                    continue;
+                }
                 if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more && Current(cache) is { } now)
                     await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(now, cache.Lineage), sse: false, ct);
             }

@@ -111,8 +111,8 @@ internal static class ChangeFeedEndpoint
                     if (page[^1].Version > durable) break;
                 }
                 after = Math.Max(after, durable);
-                if (skipped) await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
-                await response.Body.FlushAsync(ct);
+                if (skipped) await FeedLines.AppendAsync(response, FeedEvent.Heartbeat(after), sse, ct);
+                await FeedLines.SendAsync(response, ct);
                 var more = engine.WaitForDurableAsync(after, ct);
                 // The position everything was sent up to, not the head now: a commit may have landed since, unsent, and a
                 // watcher resumes from a heartbeat's head.
@@ -141,7 +141,7 @@ internal static class ChangeFeedEndpoint
                 metadata = current.Metadata;
             }
         }
-        await FeedLines.WriteAsync(response, FeedEvent.Change(change.Kind, change.Version, engine.DurableHeadVersion, change.NamespaceId, change.Key,
+        await FeedLines.AppendAsync(response, FeedEvent.Change(change.Kind, change.Version, engine.DurableHeadVersion, change.NamespaceId, change.Key,
             change.Expiration, value?.ToArray(), metadata, change.AccountId), sse, ct);
     }
 

@@ -70,6 +70,20 @@ internal static class FeedLines
         }
     }
 
+    /// <summary>
+    /// Writes one line without sending it yet (unless 64 KiB are waiting): a run of lines then goes out together with
+    /// <see cref="SendAsync"/>, in one packet where it fits, waking its reader once rather than once a line.
+    /// </summary>
+    public static ValueTask AppendAsync(HttpResponse response, FeedEvent e, bool sse, CancellationToken ct)
+    {
+        var writer = response.BodyWriter;
+        FeedLine.Write(writer, e, sse);
+        return writer.CanGetUnflushedBytes && writer.UnflushedBytes < 64 * 1024 ? ValueTask.CompletedTask : SendAsync(response, ct);
+    }
+
+    /// <summary>Sends what <see cref="AppendAsync"/> wrote.</summary>
+    public static async ValueTask SendAsync(HttpResponse response, CancellationToken ct) => await response.BodyWriter.FlushAsync(ct);
+
     /// <summary>Writes one line (<see cref="FeedLine"/>) and sends it.</summary>
     public static async Task WriteAsync(HttpResponse response, FeedEvent e, bool sse, CancellationToken ct)
     {
