@@ -56,6 +56,9 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 wrk_rps() { awk '/Requests\/sec/ {print $2}'; }
 wrk_pct_ms() { awk -v p="$1%" '$1==p {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}'; }
 wrk_p99_ms() { wrk_pct_ms 99; }
+# hey's percentile lines ("  99% in 0.0079 secs") in ms, and its "Requests/sec"
+hey_pct_ms() { awk -v p="$1%" '$1==p {printf "%.2f\n", $3 * 1000}'; }
+hey_rps() { awk '/Requests\/sec/ {print $2}'; }
 
 cleanup() { stop_edges; stop_kivi; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -108,4 +111,31 @@ get_vs_nginx() { # get_vs_nginx LABEL KIVI_URL NGINX_URL: alternating wrk rounds
   local k n kp np
   k=$(median <"$WORK/kivi.rps"); n=$(median <"$WORK/nginx.rps"); kp=$(median <"$WORK/kivi.p99"); np=$(median <"$WORK/nginx.p99")
   echo "| $label | Kivi $(printf '%.0f' "$k") req/s, p99 $kp ms | nginx static file $(printf '%.0f' "$n") req/s, p99 $np ms | throughput ratio $(awk -v a="$k" -v b="$n" 'BEGIN{printf "%.2f", a/b}'), p99 ratio $(awk -v a="$kp" -v b="$np" 'BEGIN{printf "%.2f", a/b}') | median of $ROUNDS × ${DURATION}s |"
+}
+
+# A throwaway PostgreSQL cluster (Debian's package; fsync and synchronous_commit on, defaults otherwise) on
+# 127.0.0.1:PORT, stopped and removed by cleanup; sets PG_BIN and PGW.
+PGW=""
+start_postgres() { # start_postgres PORT
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "${PG_BIN:-}/initdb" ] || { need psql postgresql; PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); }
+  PGW=$(mktemp -d /tmp/kivi-bench-pg.XXXXXX) # its own folder: the server runs as postgres, and $WORK is private
+  [ "$(id -u)" = 0 ] && chown postgres: "$PGW"
+  as_pg "$PG_BIN/initdb" -D "$PGW/data" -A trust -U postgres -E UTF8 >/dev/null
+  as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -l "$PGW/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $1 -k $PGW" start >/dev/null
+}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+stop_postgres() { [ -n "$PGW" ] && { as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -m fast -w stop >/dev/null 2>&1; rm -rf "$PGW"; PGW=""; }; }
+cleanup() { stop_edges; stop_kivi; stop_postgres; rm -rf "$WORK"; }
+
+load_keys() { # load_keys PORT NAMESPACE FROM TO: keys k00000000… (FROM ≤ i < TO) with 100-byte values, by bulk PUTs of 10,000
+  local port=$1 ns=$2 from=$3 to=$4 chunk
+  for ((chunk = from; chunk < to; chunk += 10000)); do
+    awk -v a="$chunk" -v b="$to" 'BEGIN {
+      v = sprintf("%100s", ""); gsub(/ /, "v", v); printf "["
+      for (i = a; i < a + 10000 && i < b; i++) { if (i > a) printf ","; printf "{\"key\":\"k%08d\",\"value\":\"%s\"}", i, v }
+      printf "]" }' >"$WORK/chunk.json"
+    curl -sf -X PUT "http://127.0.0.1:$port/client/v4/accounts/$ACCOUNT/storage/kv/namespaces/$ns/bulk" \
+      -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary @"$WORK/chunk.json" >/dev/null
+  done
 }
