@@ -68,8 +68,11 @@ internal static class WatchFanout
                     }
                 }));
             }
+            // Every watch open (or one failed: its exception says why) before the gate goes away.
+            await Task.WhenAny(opened.Task, Task.WhenAll(reading)).WaitAsync(TimeSpan.FromMinutes(2));
+            foreach (var failed in reading.Where(t => t.IsFaulted)) await failed;
+            await opened.Task;
         }
-        await opened.Task.WaitAsync(TimeSpan.FromMinutes(2));
 
         var all = new List<double>(writes);
         var each = new List<double>(writes * watchers);
