@@ -24,7 +24,9 @@ internal static class EdgeFeedEndpoint
     /// <summary>
     /// A namespace's watch (<c>GET …/namespaces/{id}/changes</c>), served from this edge's own feed: however many
     /// watchers an edge has, its upstream serves it one feed. A watcher this edge cannot serve from what it keeps
-    /// (resuming before its relay window or past its position, or before its own feed is current) is forwarded upstream.
+    /// (resuming before its relay window or past its position, or before the edge has reached its feed) is forwarded
+    /// upstream. One that can be served is, even while the edge's own feed is down: it waits, as at an origin, and
+    /// carries on when the feed does (sending it upstream then would only move it to a node that may be down too).
     /// </summary>
     public static void MapWatch(RouteGroupBuilder namespaces) =>
         namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(new KvOperation("watch", AtEdge.Serve) { Addition = true });
@@ -38,7 +40,7 @@ internal static class EdgeFeedEndpoint
         var cache = relay.Cache;
         int resets = relay.ResetCount;
         long after = requested ?? cache.Position;
-        if (Current(cache) is null || cache.Lineage is null || !relay.Keeps(after)
+        if (cache.Lineage is null || !relay.Keeps(after)
             || requested is not null && !ChangeFeedEndpoint.CanResume(cache.Lineage, resume, after, cache.Position))
         {
             await proxy.ForwardAsync(context);
@@ -78,7 +80,8 @@ internal static class EdgeFeedEndpoint
                     await FeedLines.SendAsync(response, ct);
                     continue;
                 }
-                if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more && Current(cache) is not null)
+                // How far the watcher has been sent (not a claim about the upstream's head, so also while the edge's feed is down).
+                if (await Task.WhenAny(more, Task.Delay(heartbeat, ct)) != more)
                     await FeedLines.WriteAsync(response, FeedEvent.Heartbeat(after), sse, ct);
             }
         }
