@@ -22,6 +22,7 @@ internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider t
     /// carry in memory; bounded, so a flood of random tokens cannot grow it.
     /// </summary>
     private readonly ConcurrentDictionary<string, (Caller? Caller, long At)> _known = new(StringComparer.Ordinal);
+    private readonly SingleFlight<Caller?> _asking = new();
 
     /// <summary>The caller of a token this edge confirmed recently, without asking upstream; null otherwise.</summary>
     public Caller? TryGetKnown(string token) =>
@@ -34,7 +35,13 @@ internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider t
         Caller? caller;
         try
         {
-            caller = await upstream.FindCallerAsync(TokenService.Hash(token), cancellationToken);
+            caller = await _asking.RunAsync(token, async () =>
+            {
+                var answer = await upstream.FindCallerAsync(TokenService.Hash(token), CancellationToken.None);
+                if (_known.Count > 100_000) _known.Clear();
+                _known[token] = (answer, time.GetTimestamp());
+                return answer;
+            }, cancellationToken);
         }
         catch (Kivi.Caching.UpstreamUnavailableException) when (held && known.Caller is not null && time.GetElapsedTime(known.At) < _outageGrace)
         {
@@ -45,8 +52,6 @@ internal sealed class EdgeAuthenticator(EdgeUpstreamApi upstream, TimeProvider t
             throw new Kivi.Protocol.KvException(503, Kivi.Protocol.KvErrorCode.UpstreamUnavailable,
                 $"This edge cannot reach its upstream to check the token: {e.Message}");
         }
-        if (_known.Count > 100_000) _known.Clear();
-        _known[token] = (caller, time.GetTimestamp());
         return caller;
     }
 }

@@ -26,6 +26,8 @@ internal sealed class EdgeEngine : IKvReads, IHotReads
     private readonly TimeSpan _defaultCacheTtl;
     private readonly ConcurrentDictionary<string, (KvNamespace? Ns, long At)> _namespaces = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _accounts = new(StringComparer.Ordinal);
+    private readonly SingleFlight<KvNamespace?> _findingNamespaces = new();
+    private readonly SingleFlight<bool> _findingAccounts = new();
 
     public EdgeEngine(KvCache cache, EdgeUpstreamApi api, KvLimits limits, TimeProvider time)
     {
@@ -49,13 +51,18 @@ internal sealed class EdgeEngine : IKvReads, IHotReads
         if (known && _time.GetElapsedTime(at) < NamespaceRemember) return true;
         try
         {
-            if (!await Upstream(() => _api.AccountExistsAsync(accountId, cancellationToken))) return false;
+            bool exists = await _findingAccounts.RunAsync(accountId, async () =>
+            {
+                if (!await Upstream(() => _api.AccountExistsAsync(accountId, CancellationToken.None))) return false;
+                _accounts[accountId] = _time.GetTimestamp();
+                return true;
+            }, cancellationToken);
+            if (!exists) return false;
         }
         catch (KvException e) when (e.Code == KvErrorCode.UpstreamUnavailable && known)
         {
             return true; // the upstream is down: an account seen before still is, for stale-if-error
         }
-        _accounts[accountId] = _time.GetTimestamp();
         return true;
     }
 
@@ -78,9 +85,12 @@ internal sealed class EdgeEngine : IKvReads, IHotReads
             return known.Ns;
         try
         {
-            var ns = await Upstream(() => _api.FindNamespaceAsync(namespaceId, cancellationToken));
-            _namespaces[namespaceId] = (ns, _time.GetTimestamp());
-            return ns;
+            return await _findingNamespaces.RunAsync(namespaceId, async () =>
+            {
+                var ns = await Upstream(() => _api.FindNamespaceAsync(namespaceId, CancellationToken.None));
+                _namespaces[namespaceId] = (ns, _time.GetTimestamp());
+                return ns;
+            }, cancellationToken);
         }
         catch (KvException e) when (e.Code == KvErrorCode.UpstreamUnavailable && known.Ns is not null)
         {
