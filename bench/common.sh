@@ -125,8 +125,27 @@ start_postgres() { # start_postgres PORT
   as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -l "$PGW/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $1 -k $PGW" start >/dev/null
 }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-stop_postgres() { [ -n "$PGW" ] && { as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -m fast -w stop >/dev/null 2>&1; rm -rf "$PGW"; PGW=""; }; }
-cleanup() { stop_edges; stop_kivi; stop_postgres; rm -rf "$WORK"; }
+stop_postgres() { if [ -n "$PGW" ]; then as_pg "$PG_BIN/pg_ctl" -D "$PGW/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$PGW"; PGW=""; fi; }
+
+build_bench() { # builds bench/Kivi.Benchmarks; sets BENCH, the command that runs it
+  dotnet build "$BENCH_ROOT/bench/Kivi.Benchmarks" -c Release -nologo -v quiet >&2
+  BENCH="dotnet $BENCH_ROOT/bench/Kivi.Benchmarks/bin/Release/net10.0/Kivi.Benchmarks.dll"
+}
+
+CLUSTER_PID=""
+start_cluster() { # start_cluster EDGES PORT: the one-command local cluster (`kivi cluster`); sets ORIGIN_URL, EDGE_URLS (comma-separated), ADMIN
+  dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" cluster --edges "$1" --port "$2" --data "$WORK/cluster" \
+    >"$WORK/cluster.out" 2>&1 &
+  CLUSTER_PID=$!
+  for _ in $(seq 1 600); do grep -q '^ready' "$WORK/cluster.out" && break; sleep 0.1; done
+  grep -q '^ready' "$WORK/cluster.out" || { cat "$WORK/cluster.out" >&2; exit 1; }
+  ORIGIN_URL=$(awk '$1=="origin" {print $2}' "$WORK/cluster.out")
+  EDGE_URLS=$(awk '$1 ~ /^edge-/ {print $2}' "$WORK/cluster.out" | paste -sd, -)
+  ADMIN=$(cat "$WORK/cluster/admin-token")
+}
+stop_cluster() { if [ -n "$CLUSTER_PID" ]; then kill "$CLUSTER_PID" 2>/dev/null || true; wait "$CLUSTER_PID" 2>/dev/null || true; CLUSTER_PID=""; fi; }
+
+cleanup() { stop_cluster; stop_edges; stop_kivi; stop_postgres; rm -rf "$WORK"; }
 
 load_keys() { # load_keys PORT NAMESPACE FROM TO: keys k00000000… (FROM ≤ i < TO) with 100-byte values, by bulk PUTs of 10,000
   local port=$1 ns=$2 from=$3 to=$4 chunk

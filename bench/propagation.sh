@@ -7,18 +7,8 @@
 source "$(dirname "$0")/common.sh"
 WRITES=${WRITES:-1000}; EDGES=${EDGES:-8}; LOAD=${LOAD:-0}
 build_kivi
-dotnet build "$BENCH_ROOT/bench/Kivi.Benchmarks" -c Release -nologo -v quiet >&2
-BENCH="dotnet $BENCH_ROOT/bench/Kivi.Benchmarks/bin/Release/net10.0/Kivi.Benchmarks.dll"
-
-dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" cluster --edges "$EDGES" --port 18800 --data "$WORK/cluster" \
-  >"$WORK/cluster.out" 2>&1 &
-CLUSTER_PID=$!
-trap 'kill $CLUSTER_PID 2>/dev/null; wait $CLUSTER_PID 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 600); do grep -q '^ready' "$WORK/cluster.out" && break; sleep 0.1; done
-grep -q '^ready' "$WORK/cluster.out" || { cat "$WORK/cluster.out" >&2; exit 1; }
-ORIGIN_URL=$(awk '$1=="origin" {print $2}' "$WORK/cluster.out")
-EDGE_URLS=$(awk '$1 ~ /^edge-/ {print $2}' "$WORK/cluster.out" | paste -sd, -)
-ADMIN=$(cat "$WORK/cluster/admin-token")
+build_bench
+start_cluster "$EDGES" 18800
 
 LOAD_PID=""
 if [ "$LOAD" -gt 0 ]; then
@@ -31,7 +21,7 @@ if [ "$LOAD" -gt 0 ]; then
   wrk -t1 -c$CONNECTIONS -d3600s -s "$WORK/load.lua" "$ORIGIN" >"$WORK/load.out" 2>&1 &
   LOAD_PID=$!
   sleep 3
-  trap 'kill $LOAD_PID 2>/dev/null || true; kill $CLUSTER_PID 2>/dev/null || true; wait $CLUSTER_PID 2>/dev/null || true; cleanup' EXIT
+  trap 'kill $LOAD_PID 2>/dev/null || true; cleanup' EXIT
 fi
 for round in $(seq 1 "$ROUNDS"); do
   $BENCH propagation --origin "$ORIGIN_URL" --edges "$EDGE_URLS" --token "$ADMIN" --writes "$WRITES"

@@ -7,19 +7,9 @@
 source "$(dirname "$0")/common.sh"
 WATCHERS=${WATCHERS:-10000}; WRITES=${WRITES:-200}; EDGES=${EDGES:-4}
 build_kivi
-dotnet build "$BENCH_ROOT/bench/Kivi.Benchmarks" -c Release -nologo -v quiet >&2
-BENCH="dotnet $BENCH_ROOT/bench/Kivi.Benchmarks/bin/Release/net10.0/Kivi.Benchmarks.dll"
+build_bench
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-dotnet "$BENCH_ROOT/src/Kivi.Server/bin/Release/net10.0/Kivi.Server.dll" cluster --edges "$EDGES" --port 18900 --data "$WORK/cluster" \
-  >"$WORK/cluster.out" 2>&1 &
-CLUSTER_PID=$!
-trap 'kill $CLUSTER_PID 2>/dev/null; wait $CLUSTER_PID 2>/dev/null; cleanup' EXIT
-for _ in $(seq 1 600); do grep -q '^ready' "$WORK/cluster.out" && break; sleep 0.1; done
-grep -q '^ready' "$WORK/cluster.out" || { cat "$WORK/cluster.out" >&2; exit 1; }
-ORIGIN_URL=$(awk '$1=="origin" {print $2}' "$WORK/cluster.out")
-EDGE_URLS=$(awk '$1 ~ /^edge-/ {print $2}' "$WORK/cluster.out" | paste -sd, -)
-ADMIN=$(cat "$WORK/cluster/admin-token")
+start_cluster "$EDGES" 18900
 origin_connections() { # the origin's open connections, from its metrics
   curl -sf "${ORIGIN_URL%/}/metrics" -H "Authorization: Bearer $ADMIN" | awk '/^kestrel_active_connections/ {s += $NF} END {print s + 0}'
 }
