@@ -109,6 +109,9 @@ internal static class EdgeFeedEndpoint
         var response = context.Response;
         try
         {
+            // A tier below may hold answers this edge gave from its upstream's head, ahead of its own feed: give the feed a moment to get there.
+            var until = DateTime.UtcNow + ChangeFeedEndpoint.ResumeWait;
+            while (resume.Needed(after) > cache.Position && DateTime.UtcNow < until) await Task.Delay(20, ct);
             if (resume.After is not null && !ChangeFeedEndpoint.CanResume(cache.Lineage, resume, after, cache.Position))
             {
                 await FeedLines.WriteAsync(response, FeedEvent.ResetTo(cache.Position, cache.Lineage), sse: false, ct);

@@ -146,7 +146,7 @@ internal static class ChangeFeedEndpoint
     }
 
     /// <summary>How long a reader ahead of this origin's head waits for it before it is told to reset.</summary>
-    private static readonly TimeSpan ResumeWait = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan ResumeWait = TimeSpan.FromSeconds(2);
 
     /// <summary>A resuming reader's position: <c>after</c>, and the <c>store</c> and <c>epoch</c> it was taken in.</summary>
     /// <summary>
