@@ -148,7 +148,6 @@ internal static class ChangeFeedEndpoint
     /// <summary>How long a reader ahead of this origin's head waits for it before it is told to reset.</summary>
     internal static readonly TimeSpan ResumeWait = TimeSpan.FromSeconds(2);
 
-    /// <summary>A resuming reader's position: <c>after</c>, and the <c>store</c> and <c>epoch</c> it was taken in.</summary>
     /// <summary>
     /// Where a reader resumes (<see cref="Kivi.Caching.FeedPosition"/> on the wire): <c>after</c>; the <c>store</c> and
     /// <c>epoch</c> it is from; and <c>held</c> with <c>held_epoch</c>, the newest answer it holds from outside the feed.
