@@ -116,6 +116,12 @@ public sealed class ChangeFeedTests : IAsyncLifetime
         var delete = await feed.NextAsync(IsChange);
         Assert.Equal(("a", "delete", v3 + 1), (delete.GetProperty("key").GetString(), delete.GetProperty("kind").GetString(), delete.GetProperty("version").GetInt64()));
         Assert.Equal(ns, delete.GetProperty("namespace").GetString());
+
+        // A second reader of the same changes gets the same lines: what the first read from the store is shared with it.
+        using var again = await OpenAsync(_root, $"after={start}");
+        Assert.False((await again.NextAsync(IsChange)).TryGetProperty("value", out _));
+        Assert.False((await again.NextAsync(IsChange)).TryGetProperty("value", out _));
+        Assert.Equal("new", Encoding.UTF8.GetString((await again.NextAsync(IsChange)).GetProperty("value").GetBytesFromBase64()));
     }
 
     [Fact]

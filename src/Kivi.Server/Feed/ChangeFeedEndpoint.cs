@@ -33,19 +33,19 @@ internal static class ChangeFeedEndpoint
     public static void MapWatch(RouteGroupBuilder namespaces) =>
         namespaces.MapGet("/{namespace_id}/changes", WatchAsync).WithMetadata(KvOperation.Kivi("watch"));
 
-    private static Task StreamAsync(HttpContext context, KvService kv, [FromServices] IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
+    private static Task StreamAsync(HttpContext context, KvService kv, [FromServices] IKvEngine engine, InlinedValues inlined, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime)
     {
         var caller = context.Caller();
         if (!(caller.IsRoot || caller.CanReplicate(caller.AccountId!))) throw AccessErrors.Forbidden();
-        return RunAsync(context, kv, engine, options.Value, lifetime, change => caller.Reaches(change.AccountId, change.NamespaceId), namespaceId: null);
+        return RunAsync(context, kv, engine, inlined, options.Value, lifetime, change => caller.Reaches(change.AccountId, change.NamespaceId), namespaceId: null);
     }
 
-    private static async Task WatchAsync(HttpContext context, KvService kv, [FromServices] IKvEngine engine, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
+    private static async Task WatchAsync(HttpContext context, KvService kv, [FromServices] IKvEngine engine, InlinedValues inlined, IOptions<KiviOptions> options, IHostApplicationLifetime lifetime,
         string account_id, string namespace_id)
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Read);
         byte[] prefix = KeyName.PrefixToUtf8(Query.Utf8Text(context.Request, "prefix"), kv.Limits);
-        await RunAsync(context, kv, engine, options.Value, lifetime,
+        await RunAsync(context, kv, engine, inlined, options.Value, lifetime,
             change => change.NamespaceId == ns.Id && (change.Key is null || change.Key.AsSpan().StartsWith(prefix)), ns.Id);
     }
 
@@ -55,7 +55,7 @@ internal static class ChangeFeedEndpoint
     /// resume with <c>Last-Event-ID</c>). A feed sends a heartbeat after changes it filtered out (other accounts', or namespaces its token does not list), so its
     /// reader's position keeps up; a watch ends after its namespace is dropped.
     /// </summary>
-    private static async Task RunAsync(HttpContext context, KvService kv, IKvEngine engine, KiviOptions options, IHostApplicationLifetime lifetime,
+    private static async Task RunAsync(HttpContext context, KvService kv, IKvEngine engine, InlinedValues inlined, KiviOptions options, IHostApplicationLifetime lifetime,
         Func<ChangeRecord, bool> include, string? namespaceId)
     {
         var q = context.Request.Query;
@@ -102,7 +102,7 @@ internal static class ChangeFeedEndpoint
                         if (change.Version > durable) break; // committed but not yet on disk: not published
                         if (include(change))
                         {
-                            await WriteChangeAsync(response, kv, engine, change, sse, ct);
+                            await WriteChangeAsync(response, kv, engine, inlined, change, sse, ct);
                             if (change.Kind == ChangeKind.NamespaceDropped && change.NamespaceId == namespaceId) return;
                         }
                         else skipped = true;
@@ -126,23 +126,28 @@ internal static class ChangeFeedEndpoint
         }
     }
 
-    private static async Task WriteChangeAsync(HttpResponse response, KvService kv, IKvEngine engine, ChangeRecord change, bool sse, CancellationToken ct)
+    private static async Task WriteChangeAsync(HttpResponse response, KvService kv, IKvEngine engine, InlinedValues inlined, ChangeRecord change, bool sse, CancellationToken ct)
     {
-        ReadOnlyMemory<byte>? value = null;
+        byte[]? value = null;
         string? metadata = null;
-        if (change.Kind == ChangeKind.Put && await engine.FindNamespaceAsync(change.NamespaceId, ct) is { } ns)
+        if (change.Kind == ChangeKind.Put)
         {
-            // Inline the value only while this change is still the entry's current one; a later change follows anyway.
-            // From the store itself, not a single node's cache: the feed must not fill it with every key written.
-            await using var current = (await engine.GetAsync(ns, change.Key!, new ReadOptions(kv.NowSeconds), ct)).Value;
-            if (current is { Stream: null } && current.Version == change.Version && current.Length <= InlineLimit)
+            if (inlined.Find(change.Version) is { } known) (value, metadata) = (known.Value, known.Metadata);
+            else
             {
-                value = current.Inline;
-                metadata = current.Metadata;
+                if (await engine.FindNamespaceAsync(change.NamespaceId, ct) is { } ns)
+                {
+                    // Inline the value only while this change is still the entry's current one; a later change follows anyway.
+                    // From the store itself, not a single node's cache: the feed must not fill it with every key written.
+                    await using var current = (await engine.GetAsync(ns, change.Key!, new ReadOptions(kv.NowSeconds), ct)).Value;
+                    if (current is { Stream: null } && current.Version == change.Version && current.Length <= InlineLimit)
+                        (value, metadata) = (current.Inline.ToArray(), current.Metadata);
+                }
+                inlined.Remember(new InlinedValues.Entry(change.Version, value, metadata));
             }
         }
         await FeedLines.AppendAsync(response, FeedEvent.Change(change.Kind, change.Version, engine.DurableHeadVersion, change.NamespaceId, change.Key,
-            change.Expiration, value?.ToArray(), metadata, change.AccountId), sse, ct);
+            change.Expiration, value, metadata, change.AccountId), sse, ct);
     }
 
     /// <summary>How long a reader ahead of this origin's head waits for it before it is told to reset.</summary>

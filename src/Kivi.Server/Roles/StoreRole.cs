@@ -42,6 +42,7 @@ internal sealed class StoreRole(KiviRole role) : IRoleModule
                 IntegrityCheck = KiviOptionsValidator.Integrity(options),
             }));
         services.AddSingleton<IKvChangeLog>(sp => sp.GetRequiredService<IKvEngine>());
+        services.AddSingleton<Feed.InlinedValues>();
         services.AddSingleton<IKvCatalog>(sp => sp.GetRequiredService<IKvEngine>());
         services.AddSingleton<IKvSnapshots>(sp => sp.GetRequiredService<IKvEngine>());
         services.AddSingleton<IKvMaintenance>(sp => sp.GetRequiredService<IKvEngine>());
