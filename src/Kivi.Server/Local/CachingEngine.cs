@@ -54,14 +54,15 @@ internal sealed class CachingEngine(IKvEngine store, KvCache cache, Kivi.Protoco
         return new(CacheReads.ToRows(page, options.Now), page.AsOf);
     }
 
+    /// <summary>The largest batch whose values are installed in the cache; the entries of a larger one are dropped from it.</summary>
+    internal const int InstallBatchesUpTo = 100;
+
     /// <summary>
     /// Writes to the store; once acknowledged, what it wrote is what this node's readers see. Each entry of a small batch
     /// is installed at its own version, by the rule <see cref="IKvWrites"/> states (consecutive, in the order given); a
     /// large one (an import) only drops what the cache held of its keys, since installing a million values would churn
     /// the cache (and the collector) to serve reads nobody has asked for.
     /// </summary>
-    /// <summary>The largest batch whose values are installed in the cache; the entries of a larger one are dropped from it.</summary>
-    internal const int InstallBatchesUpTo = 100;
 
     public async Task<WriteResult> WriteAsync(WriteCommand command)
     {
