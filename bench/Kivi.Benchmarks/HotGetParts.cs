@@ -54,4 +54,7 @@ public class HotGetParts
 
     [Benchmark]
     public long TickCount64() => Environment.TickCount64 + _next++;
+
+    [Benchmark]
+    public long CoarseClock() => global::Kivi.Caching.CoarseClock.Now + _next++;
 }

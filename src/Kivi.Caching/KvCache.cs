@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Kivi.Caching;
 
@@ -27,26 +28,17 @@ public sealed partial class KvCache
         _time = time;
         _store = new S3FifoStore(options.CapacityBytes);
         _coarse = ReferenceEquals(time, TimeProvider.System);
-        _coarseBaseTick = Environment.TickCount64;
-        _coarseBaseTimestamp = time.GetTimestamp();
+        if (_coarse) CoarseClock.Start();
         _timestampsPerTick = (double)time.TimestampFrequency / TimeSpan.TicksPerSecond;
     }
 
     private readonly double _timestampsPerTick;
 
-    // The hit path's clock: Environment.TickCount64 (the kernel's coarse monotonic clock, a few ns to read,
-    // a few ms of resolution) mapped onto TimeProvider timestamps, which use the same monotonic clock.
+    /// <summary>On the system clock, hits read <see cref="CoarseClock"/> (one load) rather than the kernel's clock.</summary>
     private readonly bool _coarse;
-    private readonly long _coarseBaseTick;
-    private readonly long _coarseBaseTimestamp;
-    private static readonly long TimestampsPerMs = System.Diagnostics.Stopwatch.Frequency / 1000;
 
-
-    /// <summary>
-    /// Now as a timestamp, cheaply on the system clock: it may read up to one coarse tick early, so it is
-    /// pushed a tick (10 ms, above the kernel's 4 ms) late, making an entry's age err on the old side.
-    /// </summary>
-    private long HitTimestamp => _coarse ? _coarseBaseTimestamp + (Environment.TickCount64 - _coarseBaseTick + 10) * TimestampsPerMs : _time.GetTimestamp();
+    /// <summary>Now as a timestamp for a hit's freshness check: on the system clock, the coarse clock, which errs late (ages read old).</summary>
+    private long HitTimestamp => _coarse ? CoarseClock.Now : _time.GetTimestamp();
 
     public KvCacheOptions Options { get; }
 
@@ -116,6 +108,7 @@ public sealed partial class KvCache
     /// The key's current entry through a slot kept from an earlier read, if the cache can answer from memory: no key
     /// lookup at all. Null when the key has left the cache (take a new slot) or its entry is not fresh enough.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // into the SDK's hot read, with the freshness check: no call on a hit
     public CachedEntry? TryGetFresh(CacheSlot slot, long cacheTtlStamps)
     {
         if (slot.Current is not { } cached || !IsFresh(cached, cacheTtlStamps)) return null;
@@ -132,6 +125,7 @@ public sealed partial class KvCache
 
     private bool IsFresh(CachedEntry entry, TimeSpan cacheTtl) => IsFresh(entry, TtlStamps(cacheTtl));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsFresh(CachedEntry entry, long cacheTtlStamps)
     {
         if (entry.Expiration is not null && entry.IsExpiredAt(UnixNow)) return false; // the wall clock, exactly, only for entries that expire

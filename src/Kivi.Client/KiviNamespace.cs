@@ -159,7 +159,6 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     /// The hot read: a key the cache holds fresh, looked up by its UTF-8 bytes on the stack. Null sends the
     /// read the slow way, which also refuses keys this path cannot vouch for (bad UTF-16, too long).
     /// </summary>
-    [SkipLocalsInit]
     private CachedEntry? TryHot(string key, KvReadOptions? options)
     {
         if (_cache is not { } cache || key is null) return null; // a null key is refused on the slow path
@@ -179,7 +178,7 @@ internal sealed class KiviNamespace : IKvNamespace, IAsyncDisposable
     }
 
     /// <summary>The hot read of a key not in the front index (or whose slot died): by its UTF-8 bytes; then indexed. Apart, so the front path stays small.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining), SkipLocalsInit]
     private CachedEntry? TryHotByBytes(KvCache cache, string key, TimeSpan ttl, CacheSlot? dead)
     {
         if (dead is not null) _front.TryRemove(new KeyValuePair<string, CacheSlot>(key, dead)); // the key left the cache
