@@ -273,7 +273,7 @@ public sealed partial class SqliteKvEngine
             _tally.Write(c.Namespace, c.Author, entry.Value.Length);
             if (entry.Value.Length <= _options.InlineValueBytes && entry.Value.TryGetContiguous(out var bytes))
             {
-                _upsert.Bind(1, c.Namespace.Handle);
+                _upsert.BindSticky(1, c.Namespace.Handle);
                 _upsert.Bind(2, entry.Key);
                 _upsert.Bind(3, entry.Metadata);
                 _upsert.Bind(4, entry.Expiration);
@@ -319,7 +319,7 @@ public sealed partial class SqliteKvEngine
         {
             _tally.Delete(c.Namespace, c.Author);
             if (EntrySize(c.Namespace.Handle, key) is not { } size) continue;
-            _delete.Bind(1, c.Namespace.Handle);
+            _delete.BindSticky(1, c.Namespace.Handle);
             _delete.Bind(2, key);
             _delete.Execute();
             _tally.Stored(c.Namespace.Handle, -1, -size);
@@ -432,23 +432,24 @@ public sealed partial class SqliteKvEngine
 
     private void LogChange(long version, string account, string ns, byte[]? key, ChangeKind kind, long? expiration, ChangeAuthor? author = null)
     {
+        // A batch's rows share their namespace, kind, account and author: bound once (sticky), not once a row.
         _log.Bind(1, version);
-        _log.Bind(2, ns);
+        _log.BindSticky(2, ns);
         if (key is null) _log.Bind(3, (string?)null);
         else _log.Bind(3, key);
-        _log.Bind(4, (int)kind);
+        _log.BindSticky(4, (int)kind);
         _log.Bind(5, expiration);
-        _log.Bind(6, account);
-        _log.Bind(7, author?.At ?? 0);
-        _log.Bind(8, author?.TokenId);
-        _log.Bind(9, author?.TokenName);
+        _log.BindSticky(6, account);
+        _log.BindSticky(7, author?.At ?? 0);
+        _log.BindSticky(8, author?.TokenId);
+        _log.BindSticky(9, author?.TokenName);
         _log.Execute();
     }
 
     /// <summary>The entry's size as storage counts it, or null when the key is not there (in the open transaction).</summary>
     private long? EntrySize(long handle, byte[] key)
     {
-        _entrySize.Bind(1, handle);
+        _entrySize.BindSticky(1, handle);
         _entrySize.Bind(2, key);
         return _entrySize.ScalarInt64();
     }
