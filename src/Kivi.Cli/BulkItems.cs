@@ -86,6 +86,124 @@ internal static class Lines
     public static bool IsBlank(ReadOnlySpan<byte> line) => line.Trim(" \t\r"u8).IsEmpty;
 }
 
+/// <summary>What checking every line of a file found: the lines that passed, those skipped as about to expire, and the problems in line order.</summary>
+internal sealed record FileCheck(long Valid, long Expiring, HashSet<long> Skip, List<(long Number, string? Key, string Error)> Problems);
+
+/// <summary>
+/// Checks every line of an NDJSON file of bulk-write items on all cores: the file is read in blocks of whole lines, each
+/// block checked on its own, and the results put back in line order, so what is reported is what a line-by-line check
+/// would report, in the same order. A million lines take a fraction of the time one thread does.
+/// </summary>
+internal static class FileChecker
+{
+    private const int BlockBytes = 1 << 20;
+
+    /// <summary>Checks the lines after <paramref name="resumeAfter"/> (earlier ones are counted in neither Valid nor Problems, as a resumed import skips them).</summary>
+    public static async Task<FileCheck> CheckAsync(string path, ItemValidator validator, long resumeAfter, CancellationToken ct)
+    {
+        var results = new List<Task<FileCheck>>();
+        using var gate = new SemaphoreSlim(Environment.ProcessorCount * 2); // bounds the blocks held in memory
+        try
+        {
+            await foreach (var (first, block) in ReadBlocksAsync(path, ct))
+            {
+                await gate.WaitAsync(ct);
+                results.Add(Task.Run(() =>
+                {
+                    try
+                    {
+                        return CheckBlock(block, first, validator, resumeAfter);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                }, ct));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(results).ContinueWith(_ => { }, TaskScheduler.Default); // none left running on a failure
+        }
+        long valid = 0, expiring = 0;
+        var skip = new HashSet<long>();
+        var problems = new List<(long, string?, string)>();
+        foreach (var result in results) // in block order, so in line order
+        {
+            var part = await result;
+            valid += part.Valid;
+            expiring += part.Expiring;
+            skip.UnionWith(part.Skip);
+            problems.AddRange(part.Problems);
+        }
+        return new FileCheck(valid, expiring, skip, problems);
+    }
+
+    /// <summary>One block's lines, numbered from <paramref name="first"/>, split as <see cref="Lines.ReadAsync"/> splits them.</summary>
+    private static FileCheck CheckBlock(ReadOnlyMemory<byte> block, long first, ItemValidator validator, long resumeAfter)
+    {
+        long valid = 0, expiring = 0, number = first - 1;
+        var skip = new HashSet<long>();
+        var problems = new List<(long, string?, string)>();
+        var rest = block.Span;
+        while (!rest.IsEmpty)
+        {
+            int newline = rest.IndexOf((byte)'\n');
+            var line = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? [] : rest[(newline + 1)..];
+            number++;
+            if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
+            if (Lines.IsBlank(line)) continue;
+            var check = validator.Check(line);
+            if (check.Ok)
+            {
+                if (number > resumeAfter) valid++;
+                continue;
+            }
+            skip.Add(number);
+            if (check.Skip) expiring++;
+            else problems.Add((number, check.Key, check.Error!));
+        }
+        return new FileCheck(valid, expiring, skip, problems);
+    }
+
+    /// <summary>The file in blocks of whole lines (the last may end without a newline), each with its first line's number.</summary>
+    private static async IAsyncEnumerable<(long First, ReadOnlyMemory<byte> Block)> ReadBlocksAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        var buffer = new byte[BlockBytes];
+        int filled = 0;
+        long next = 1;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                int end = buffer.AsSpan().LastIndexOf((byte)'\n') + 1; // through the last whole line
+                if (end == 0) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than a block
+                else
+                {
+                    long first = next;
+                    next += buffer.AsSpan(0, end).Count((byte)'\n');
+                    var block = buffer.AsMemory(0, end);
+                    var carried = new byte[Math.Max(BlockBytes, (filled - end) * 2)]; // the block is checked while the next is read
+                    buffer.AsSpan(end, filled - end).CopyTo(carried);
+                    filled -= end;
+                    buffer = carried;
+                    yield return (first, block);
+                    continue;
+                }
+            }
+            int read = await file.ReadAsync(buffer.AsMemory(filled), ct);
+            if (read == 0)
+            {
+                if (filled > 0) yield return (next, buffer.AsMemory(0, filled));
+                yield break;
+            }
+            filled += read;
+        }
+    }
+}
+
 /// <summary>
 /// Bulk writes of raw items, cut into requests within the server's limits (10,000 items, 100 MB by default) and sent a
 /// few at a time. Each item carries a position (its line or index); <see cref="WrittenThrough"/> is the

@@ -135,21 +135,8 @@ internal static class TransferCommands
                 // Pass 1: every line checked before anything is written.
                 var problems = new Problems(g.Console, Path.GetFileName(r.GetValue(file)!), r.GetValue(continueOnError));
                 var validator = new ItemValidator(await api.LimitsAsync(ct), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), skipExpiring: true);
-                var skip = new HashSet<long>();
-                long valid = 0, expiring = 0;
-                await foreach (var (number, line) in Lines.ReadAsync(path, ct))
-                {
-                    if (Lines.IsBlank(line.Span)) continue;
-                    var check = validator.Check(line.Span);
-                    if (check.Ok)
-                    {
-                        if (number > resumeAfter) valid++;
-                        continue;
-                    }
-                    skip.Add(number);
-                    if (check.Skip) expiring++;
-                    else problems.Report($"{number}", check.Key, check.Error!);
-                }
+                var (valid, expiring, skip, found) = await FileChecker.CheckAsync(path, validator, resumeAfter, ct);
+                foreach (var (number, key, error) in found) problems.Report($"{number}", key, error);
                 problems.ThrowIfRefused();
                 if (expiring > 0) o.Note($"Skipping {expiring:N0} entries that expire within {ItemValidator.ExpiringMarginSeconds} seconds.");
 
