@@ -26,6 +26,7 @@ internal static class CoarseClock
     private static readonly long Lead = Stopwatch.Frequency / 1000 * LeadMs;
     private static long _now;
     private static int _started;
+    private static readonly Lock Starting = new();
 
     /// <summary>Now, at least the real monotonic time while the clock's thread keeps its schedule; <see cref="Start"/> first.</summary>
     public static long Now => Volatile.Read(ref _now);
@@ -33,9 +34,14 @@ internal static class CoarseClock
     /// <summary>Publishes the time and starts the thread that keeps it current, once per process; later calls return at once.</summary>
     public static void Start()
     {
-        if (Volatile.Read(ref _started) != 0 || Interlocked.Exchange(ref _started, 1) != 0) return;
-        Publish(); // current before the first reader, whatever the thread's start costs
-        new Thread(Run) { IsBackground = true, Name = "Kivi cache clock", Priority = ThreadPriority.AboveNormal }.Start();
+        if (Volatile.Read(ref _started) != 0) return;
+        lock (Starting)
+        {
+            if (_started != 0) return;
+            Publish(); // current before any cache can read it: a cache that sees the clock started never reads 0
+            new Thread(Run) { IsBackground = true, Name = "Kivi cache clock", Priority = ThreadPriority.AboveNormal }.Start();
+            Volatile.Write(ref _started, 1);
+        }
     }
 
     private static void Publish() => Volatile.Write(ref _now, Stopwatch.GetTimestamp() + Lead);
