@@ -6,21 +6,30 @@ namespace Kivi.Caching;
 /// </summary>
 public sealed class FeedFollower : IAsyncDisposable
 {
+    /// <summary>How often an outage that goes on is reported again, with its latest failure.</summary>
+    public static readonly TimeSpan DefaultOutageReminder = TimeSpan.FromMinutes(1);
+
     private readonly KvCache _cache;
     private readonly IKvFeed _feed;
     private readonly TimeProvider _time;
-    private readonly Action<Exception>? _onError;
+    private readonly Action<FeedOutage>? _onOutage;
+    private readonly TimeSpan _reminder;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private int _disposed;
 
-    /// <param name="onError">Told of the first failure after the feed last worked (once per outage, not per retry).</param>
-    public FeedFollower(KvCache cache, IKvFeed feed, TimeProvider time, Action<Exception>? onError = null)
+    /// <param name="onOutage">
+    /// Told when the feed stops working (its first failure after it last delivered a line), again every
+    /// <paramref name="outageReminder"/> while it stays down (with the latest failure: retries are otherwise silent),
+    /// and when a line arrives again. Never told of each retry.
+    /// </param>
+    public FeedFollower(KvCache cache, IKvFeed feed, TimeProvider time, Action<FeedOutage>? onOutage = null, TimeSpan? outageReminder = null)
     {
         _cache = cache;
         _feed = feed;
         _time = time;
-        _onError = onError;
+        _onOutage = onOutage;
+        _reminder = outageReminder ?? DefaultOutageReminder;
     }
 
     public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
@@ -28,7 +37,8 @@ public sealed class FeedFollower : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var backoff = TimeSpan.FromMilliseconds(50);
-        bool failing = false;
+        long downSince = 0, remindedAt = 0; // timestamps; 0 while the feed works
+        int failures = 0;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -37,7 +47,12 @@ public sealed class FeedFollower : IAsyncDisposable
                 {
                     _cache.Apply(e);
                     backoff = TimeSpan.FromMilliseconds(50);
-                    failing = false;
+                    if (downSince != 0)
+                    {
+                        _onOutage?.Invoke(new FeedOutage(FeedOutagePhase.Ended, null, _time.GetElapsedTime(downSince), failures));
+                        downSince = 0;
+                        failures = 0;
+                    }
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -46,8 +61,17 @@ public sealed class FeedFollower : IAsyncDisposable
             }
             catch (Exception e)
             {
-                if (!failing) _onError?.Invoke(e);
-                failing = true;
+                failures++;
+                if (downSince == 0)
+                {
+                    downSince = remindedAt = _time.GetTimestamp();
+                    _onOutage?.Invoke(new FeedOutage(FeedOutagePhase.Began, e.Message, TimeSpan.Zero, failures));
+                }
+                else if (_time.GetElapsedTime(remindedAt) >= _reminder)
+                {
+                    remindedAt = _time.GetTimestamp();
+                    _onOutage?.Invoke(new FeedOutage(FeedOutagePhase.Continues, e.Message, _time.GetElapsedTime(downSince), failures));
+                }
             }
             _cache.FeedDisconnected();
             try
@@ -74,3 +98,21 @@ public sealed class FeedFollower : IAsyncDisposable
         _stop.Dispose();
     }
 }
+
+/// <summary>Where an outage of the feed stands.</summary>
+public enum FeedOutagePhase
+{
+    /// <summary>The first failure after the feed last delivered a line.</summary>
+    Began,
+
+    /// <summary>Still down: reported at each reminder with the latest failure.</summary>
+    Continues,
+
+    /// <summary>A line arrived again.</summary>
+    Ended,
+}
+
+/// <param name="Reason">The latest failure (null once it ended).</param>
+/// <param name="DownFor">Since the first failure.</param>
+/// <param name="Failures">Attempts that failed so far, the first included.</param>
+public readonly record struct FeedOutage(FeedOutagePhase Phase, string? Reason, TimeSpan DownFor, int Failures);

@@ -26,8 +26,25 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Warning, "The upstream acknowledged a write to {Uri} without a Kivi-Version: read-your-writes cannot be ensured for it")]
     public static partial void NoWriteVersion(ILogger logger, Uri? uri);
 
-    [LoggerMessage(9, LogLevel.Warning, "The change feed from {Upstream} stopped ({Reason}); reconnecting, and saying nothing more until it works again")]
-    public static partial void FeedStopped(ILogger logger, Uri upstream, string reason);
+    [LoggerMessage(9, LogLevel.Warning, "The change feed from {Upstream} stopped ({Reason}); reconnecting, and reporting again each minute it stays down")]
+    public static partial void FeedStopped(ILogger logger, Uri upstream, string? reason);
+
+    [LoggerMessage(18, LogLevel.Warning, "The change feed from {Upstream} is still down after {DownSeconds:0} s and {Failures} attempts; the latest: {Reason}")]
+    public static partial void FeedStillDown(ILogger logger, Uri upstream, double downSeconds, int failures, string? reason);
+
+    [LoggerMessage(19, LogLevel.Information, "The change feed from {Upstream} works again, after {DownSeconds:0.0} s and {Failures} failed attempts")]
+    public static partial void FeedBack(ILogger logger, Uri upstream, double downSeconds, int failures);
+
+    /// <summary>Logs an outage of the feed from <paramref name="upstream"/>: when it begins, each reminder while it lasts, and its end.</summary>
+    public static void FeedOutage(ILogger logger, Uri upstream, Kivi.Caching.FeedOutage outage)
+    {
+        switch (outage.Phase)
+        {
+            case Kivi.Caching.FeedOutagePhase.Began: FeedStopped(logger, upstream, outage.Reason); break;
+            case Kivi.Caching.FeedOutagePhase.Continues: FeedStillDown(logger, upstream, outage.DownFor.TotalSeconds, outage.Failures, outage.Reason); break;
+            default: FeedBack(logger, upstream, outage.DownFor.TotalSeconds, outage.Failures); break;
+        }
+    }
 
     [LoggerMessage(10, LogLevel.Information, "Edge of {Upstream}: cache {CapacityBytes} bytes, default cacheTtl {CacheTtl} s, stale-if-error up to {MaxStale}")]
     public static partial void EdgeStarted(ILogger logger, Uri upstream, long capacityBytes, int cacheTtl, TimeSpan maxStale);

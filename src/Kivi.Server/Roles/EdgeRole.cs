@@ -53,7 +53,7 @@ internal sealed class EdgeRole : IRoleModule
         services.AddSingleton(sp =>
         {
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Kivi.Feed");
-            return new FeedFollower(sp.GetRequiredService<KvCache>(), upstream, sp.GetRequiredService<TimeProvider>(), e => Log.FeedStopped(logger, baseAddress, e.Message));
+            return new FeedFollower(sp.GetRequiredService<KvCache>(), upstream, sp.GetRequiredService<TimeProvider>(), outage => Log.FeedOutage(logger, baseAddress, outage));
         });
         services.AddHostedService<FeedFollowerService>();
         services.AddSingleton(new EdgeUpstreamApi(upstream));
