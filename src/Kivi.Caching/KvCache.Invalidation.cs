@@ -45,6 +45,12 @@ public sealed partial class KvCache
             if (_held is not { } h || version > h.Version) _held = new(e, version);
     }
 
+    /// <summary>The newest answer held from outside the feed, if <paramref name="lineage"/> does not pass through it (ahead of its head is fine).</summary>
+    private Kivi.Protocol.EpochPosition? HeldOutside(Kivi.Protocol.StoreLineage lineage)
+    {
+        lock (_heldLock) return _held is { } h && !lineage.Continues(h.Epoch, h.Version, long.MaxValue) ? h : null;
+    }
+
     /// <summary>The version of the last change applied from the feed; -1 before the first line.</summary>
     public long Position => Volatile.Read(ref _position);
 
@@ -90,6 +96,14 @@ public sealed partial class KvCache
                     e = FeedEvent.ResetTo(e.Head, e.Lineage ?? _lineage);
                     break;
                 }
+                if (e.Lineage is { } first && _lineage is null && HeldOutside(first) is { } stranger)
+                {
+                    // Before its first feed line the cache had nothing to resume with, so the upstream could not check what it
+                    // filled meanwhile: answers from a history the store has since lost (restored from an older copy) or from another store.
+                    Reset(e.Head, first, $"answers held from before the feed connected came from a history the upstream no longer has (epoch {stranger.Epoch} at version {stranger.Version})");
+                    e = FeedEvent.ResetTo(e.Head, first);
+                    break;
+                }
                 if (e.Lineage is not null) _lineage = e.Lineage;
                 if (Position < 0) Volatile.Write(ref _position, e.Head); // a fresh follower starts at the head
                 break;
@@ -121,7 +135,9 @@ public sealed partial class KvCache
                 Advance(e.Version);
                 break;
         }
-        if (e.Head > 0 && Position >= e.Head) Volatile.Write(ref _caughtUpAt, now);
+        // A change line relayed by an edge that is not current says head 0 (no claim); a heartbeat always claims its head,
+        // 0 included (a store with no changes yet: its edges, and the tiers below them, are current too).
+        if ((e.Head > 0 || e.Type == FeedLineType.Heartbeat) && Position >= e.Head) Volatile.Write(ref _caughtUpAt, now);
         Applied?.Invoke(e);
     }
 

@@ -180,4 +180,43 @@ public sealed class KvCacheTests
         Assert.InRange(_cache.Bytes, 1, 4 * 1024 * 1024);
         Assert.True(_cache.Evictions > 0);
     }
+
+    /// <summary>
+    /// A cache that read before its feed ever connected had no position to resume with, so its upstream could not
+    /// check what it holds: the first lineage it is told must pass through its answers, or it drops them.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Answers_read_before_the_first_feed_line_are_dropped_if_the_store_lost_their_history(bool lost)
+    {
+        _upstream.Put("k", "from epoch 22"); // version 1
+        _upstream.AnswersFrom = ("store", 22);
+        Assert.Equal("from epoch 22", await Read("k"));
+
+        // The store was restored from a copy taken at version 0: its history goes 11 → 33 from there, and 22 is gone.
+        var lineage = new StoreLineage("store", lost ? [new(11, 0), new(33, 0)] : [new(11, 0), new(22, 0)]);
+        _upstream.AnswersFrom = null;
+        _upstream.Put("k", "restored"); // what a read from the store now answers
+        _cache.Apply(FeedEvent.Heartbeat(5, lineage));
+
+        Assert.Equal(lost ? 1 : 0, _cache.Resets);
+        Assert.Equal(lost ? "restored" : "from epoch 22", await Read("k"));
+        Assert.Equal(5, _cache.Position);
+        Assert.Equal(lineage, _cache.Lineage);
+    }
+
+    [Fact]
+    public void A_cache_following_a_store_with_no_changes_yet_is_current()
+    {
+        Assert.False(_cache.IsCurrent);
+        _cache.Apply(FeedEvent.Heartbeat(0)); // the head of an empty store
+        Assert.True(_cache.IsCurrent); // so an edge relays heartbeats to the tiers below it, and is ready
+        Assert.Equal(0, _cache.Position);
+
+        // A relayed change that claims no head (its edge is not current) does not make the cache current.
+        var fresh = new KvCache(new ScriptedUpstream(), new KvCacheOptions(), _time);
+        fresh.Apply(FeedEvent.Change(ChangeKind.Put, 3, 0, "ns", Encoding.UTF8.GetBytes("k")));
+        Assert.False(fresh.IsCurrent);
+    }
 }

@@ -14,6 +14,9 @@ internal sealed class ScriptedUpstream : IKvUpstream
     public TaskCompletionSource? Gate { get; set; }
     public bool Down { get; set; }
 
+    /// <summary>The store and epoch its answers say they come from (none by default).</summary>
+    public (string Store, long Epoch)? AnswersFrom { get; set; }
+
     public long Put(string key, string value, long? expiration = null)
     {
         lock (_data)
@@ -31,7 +34,7 @@ internal sealed class ScriptedUpstream : IKvUpstream
         {
             // The answer is taken when the read arrives; the gate only delays its delivery, as a slow network would.
             answer = _data.TryGetValue(Encoding.UTF8.GetString(key.Key), out var e)
-                ? new UpstreamRead { Found = true, Value = Encoding.UTF8.GetBytes(e.Value), Version = e.Version, Expiration = e.Expiration, AsOf = Head }
+                ? new UpstreamRead { Found = true, Value = Encoding.UTF8.GetBytes(e.Value), Version = e.Version, Expiration = e.Expiration, AsOf = Head, StoreId = AnswersFrom?.Store, Epoch = AnswersFrom?.Epoch }
                 : UpstreamRead.Missing(Head);
         }
         if (Gate is { } gate) await gate.Task;

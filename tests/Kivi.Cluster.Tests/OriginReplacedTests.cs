@@ -154,6 +154,9 @@ public sealed class OriginReplacedTests
         var regional = cluster.Edges[0];
         var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress);
         using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
+        // Following the regional edge's feed before anything happens: the reset must reach it through that feed.
+        await EdgeCluster.WaitUntilAsync(async () => { using var ready = await localClient.GetAsync("/readyz", Ct); return ready.IsSuccessStatusCode; }, Deadline,
+            "the local edge follows the regional edge's feed");
         string backup = await BackUpThenWritePastItAsync(cluster);
         try
         {
@@ -166,6 +169,41 @@ public sealed class OriginReplacedTests
                 () => ". Regional edge's log:\n" + regional.Output + "\nLocal edge's log:\n" + local.Output);
             Assert.Contains("Cache reset", regional.Output, StringComparison.Ordinal);
             Assert.Contains("Cache reset", local.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.KillOriginAsync();
+            Directory.Delete(backup, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// A lower tier whose feed has not yet connected once (it had nothing to resume with, so no upstream could check it)
+    /// reads through the regional edge from the history a restore then loses. When its feed first connects, the lineage
+    /// the regional edge relays does not pass through those answers: it drops them rather than serve them for their cacheTtl.
+    /// </summary>
+    [Fact]
+    public async Task A_lower_tier_that_read_before_its_feed_ever_connected_drops_answers_from_a_lost_history()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(1);
+        var regional = cluster.Edges[0];
+        string backup = await BackUpThenWritePastItAsync(cluster);
+        try
+        {
+            var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress, feedCut: true);
+            using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "after the backup", Deadline,
+                "the local edge reads the later history through the regional edge"); // held for the default cacheTtl (60 s)
+            await RestoreWhileTheFeedIsCutAsync(cluster, backup);
+            using var regionalClient = EdgeCluster.Client(regional.BaseAddress, EdgeCluster.AdminToken);
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(regionalClient, cluster.ValuePath("k"))).Value == "before the backup", Deadline,
+                "the regional edge follows the restored history");
+            Assert.DoesNotContain("Cache reset", local.Output, StringComparison.Ordinal);
+
+            cluster.Gates[1].Resume(); // the local edge's feed connects for the first time
+            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "before the backup", Deadline,
+                "the local edge drops what it read from the lost history", () => ". Local edge's log:\n" + local.Output);
+            Assert.Contains("a history the upstream no longer has", local.Output, StringComparison.Ordinal);
         }
         finally
         {

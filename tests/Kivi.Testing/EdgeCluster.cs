@@ -41,9 +41,11 @@ public sealed class EdgeCluster : IAsyncDisposable
         return cluster;
     }
 
-    public async Task<ServerProcess> StartEdgeAsync(string[] args, Uri? upstream = null)
+    /// <param name="feedCut">Start with the edge's feed refused at its gate (every other request flows) until <see cref="FeedGate.Resume"/>.</param>
+    public async Task<ServerProcess> StartEdgeAsync(string[] args, Uri? upstream = null, bool feedCut = false)
     {
         var gate = new FeedGate(upstream ?? Origin.BaseAddress);
+        if (feedCut) gate.Cut();
         lock (_gates) _gates.Add(gate);
         var edge = await ServerProcess.StartAsync(_data, ["--role", "edge", "--upstream", gate.Address.ToString(), "--upstream-token", ReplicationToken,
             "--min-cache-ttl", "1", "--min-expiration-ttl", "1", .. args]);
