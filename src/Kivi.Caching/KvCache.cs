@@ -130,8 +130,9 @@ public sealed partial class KvCache
     {
         if (entry.Expiration is not null && entry.IsExpiredAt(UnixNow)) return false; // the wall clock, exactly, only for entries that expire
         if (!entry.IsPresent && !FeedHealthy) return false; // a cached miss could hide a new key
-        long since = HitTimestamp - Math.Max(entry.KnownAt, Volatile.Read(ref _caughtUpAt));
-        return since <= cacheTtlStamps;
+        long known = Math.Max(entry.KnownAt, Volatile.Read(ref _caughtUpAt));
+        // A parked coarse clock reads every entry stale: the cold branch wakes it and judges by the time it then publishes.
+        return HitTimestamp - known <= cacheTtlStamps || _coarse && CoarseClock.Wake() - known <= cacheTtlStamps;
     }
 
     /// <summary>How long ago the entry was last known current, if stale-if-error may still serve it.</summary>

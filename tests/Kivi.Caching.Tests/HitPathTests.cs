@@ -9,6 +9,7 @@ public sealed class HitPathTests
     public async Task The_coarse_clock_runs_ahead_of_the_real_clock_by_at_most_its_lead_and_keeps_moving()
     {
         CoarseClock.Start();
+        CoarseClock.Wake(); // it may have parked (other tests' caches started it earlier); it ticks for a second from here
         long lead = Stopwatch.Frequency / 1000 * CoarseClock.LeadMs;
         long first = CoarseClock.Now;
         // Published as the real time plus the lead, so never further ahead than the lead, however late its thread.
@@ -21,6 +22,35 @@ public sealed class HitPathTests
             await Task.Delay(1, TestContext.Current.CancellationToken);
         }
         Assert.True(CoarseClock.Now > first);
+    }
+
+    /// <summary>
+    /// An idle process does not keep the clock's thread ticking: it parks, and a hit that then finds every entry stale
+    /// wakes it and is still answered from memory. (This class's tests share the process-wide clock: each waits for
+    /// the state it needs rather than assuming it.)
+    /// </summary>
+    [Fact]
+    public async Task The_coarse_clock_parks_when_nobody_reads_and_a_hit_wakes_it()
+    {
+        var cache = new KvCache(new ScriptedUpstream(), new KvCacheOptions(), TimeProvider.System); // the system clock: hits read the coarse clock
+        cache.Apply(Kivi.Protocol.FeedEvent.Heartbeat(0));
+        var key = new CacheKey("ns", "k"u8.ToArray());
+        cache.ObserveWrite(key, 1, cache.WrittenEntry("v"u8.ToArray(), null, null, 1), epoch: null);
+        Assert.NotNull(cache.TryGetFresh(key, TimeSpan.FromMinutes(1)));
+
+        var deadline = Stopwatch.StartNew();
+        while (CoarseClock.Now != CoarseClock.Parked)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the coarse clock did not park in 30 s without readers");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        long before = Stopwatch.GetTimestamp();
+        Assert.NotNull(cache.TryGetFresh(key, TimeSpan.FromMinutes(1))); // a hit, though the parked clock read it stale
+        long now = CoarseClock.Now;
+        Assert.NotEqual(CoarseClock.Parked, now); // woken: the next hits take the fast path again
+        Assert.InRange(now - before, 0, Stopwatch.Frequency / 1000 * CoarseClock.LeadMs + (Stopwatch.GetTimestamp() - before));
+        Assert.Null(cache.TryGetFresh(key, TimeSpan.Zero)); // and an entry that is stale still reads stale
     }
 
     [Fact]
