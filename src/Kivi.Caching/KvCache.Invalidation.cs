@@ -13,6 +13,11 @@ public sealed partial class KvCache
     private long _followingSince; // when the feed's first line (since start or a reset) came: lag is timed from here at most
     private readonly Lock _heldLock = new();
     private Kivi.Protocol.EpochPosition? _held; // the newest answer installed from outside the feed, and the epoch it came from
+    private readonly List<Kivi.Protocol.EpochPosition> _heldByEpoch = []; // the newest such answer of each epoch, until the feed covers it
+    private bool _heldOverflow; // answers from more epochs than are tracked: the next lineage cannot clear them all
+
+    /// <summary>Epochs whose answers are tracked until the feed covers them; answers from more make the next lineage reset the cache.</summary>
+    private const int MaxHeldEpochs = 8;
 
     /// <summary>The store and history the cache's position belongs to, as its upstream last said; null before it has.</summary>
     public Kivi.Protocol.StoreLineage? Lineage => _lineage;
@@ -42,13 +47,31 @@ public sealed partial class KvCache
     {
         if (epoch is not { } e) return;
         lock (_heldLock)
+        {
             if (_held is not { } h || version > h.Version) _held = new(e, version);
+            int i = _heldByEpoch.FindIndex(p => p.Epoch == e);
+            if (i >= 0) _heldByEpoch[i] = new(e, Math.Max(version, _heldByEpoch[i].Version));
+            else if (_heldByEpoch.Count < MaxHeldEpochs) _heldByEpoch.Add(new(e, version));
+            else _heldOverflow = true;
+        }
     }
 
-    /// <summary>The newest answer held from outside the feed, if <paramref name="lineage"/> does not pass through it (ahead of its head is fine).</summary>
+    /// <summary>
+    /// An answer held from outside the feed that <paramref name="lineage"/> does not pass through (ahead of its head is
+    /// fine), if any; answers it passes through that the feed's position has since covered are no longer tracked.
+    /// </summary>
     private Kivi.Protocol.EpochPosition? HeldOutside(Kivi.Protocol.StoreLineage lineage)
     {
-        lock (_heldLock) return _held is { } h && !lineage.Continues(h.Epoch, h.Version, long.MaxValue) ? h : null;
+        lock (_heldLock)
+        {
+            if (_heldByEpoch.Count == 0) return null;
+            if (_heldOverflow) return _heldByEpoch[0];
+            foreach (var h in _heldByEpoch)
+                if (!lineage.Continues(h.Epoch, h.Version, long.MaxValue)) return h;
+            long position = Position;
+            _heldByEpoch.RemoveAll(h => h.Version <= position);
+            return null;
+        }
     }
 
     /// <summary>The version of the last change applied from the feed; -1 before the first line.</summary>
@@ -96,12 +119,13 @@ public sealed partial class KvCache
                     e = FeedEvent.ResetTo(e.Head, e.Lineage ?? _lineage);
                     break;
                 }
-                if (e.Lineage is { } first && _lineage is null && HeldOutside(first) is { } stranger)
+                if (e.Lineage is { } told && HeldOutside(told) is { } stranger)
                 {
-                    // Before its first feed line the cache had nothing to resume with, so the upstream could not check what it
-                    // filled meanwhile: answers from a history the store has since lost (restored from an older copy) or from another store.
-                    Reset(e.Head, first, $"answers held from before the feed connected came from a history the upstream no longer has (epoch {stranger.Epoch} at version {stranger.Version})");
-                    e = FeedEvent.ResetTo(e.Head, first);
+                    // Answers filled from outside the feed that the store's history no longer passes through (restored from an
+                    // older copy, or another store). The upstream checks only the newest one, and nothing before the feed's
+                    // first line (a cache with no position resumes with nothing to check): every epoch answered from is checked here.
+                    Reset(e.Head, told, $"answers held from outside the feed came from a history the upstream no longer has (epoch {stranger.Epoch} at version {stranger.Version})");
+                    e = FeedEvent.ResetTo(e.Head, told);
                     break;
                 }
                 if (e.Lineage is not null) _lineage = e.Lineage;
@@ -146,7 +170,12 @@ public sealed partial class KvCache
     {
         Interlocked.Increment(ref _resets); // counted first: whoever sees an entry gone with the reset also sees the count
         _store.Clear();
-        lock (_heldLock) _held = null;
+        lock (_heldLock)
+        {
+            _held = null;
+            _heldByEpoch.Clear();
+            _heldOverflow = false;
+        }
         ClearLists();
         _lineage = lineage;
         Volatile.Write(ref _position, head);

@@ -219,4 +219,48 @@ public sealed class KvCacheTests
         fresh.Apply(FeedEvent.Change(ChangeKind.Put, 3, 0, "ns", Encoding.UTF8.GetBytes("k")));
         Assert.False(fresh.IsCurrent);
     }
+
+    /// <summary>
+    /// With its feed down across a restart and then a restore, a cache reads from the history the restore loses and then
+    /// from the restored one. The upstream checks only the newest answer (restored, fine); the older ones must go too.
+    /// </summary>
+    [Fact]
+    public async Task An_answer_from_a_lost_epoch_is_dropped_even_when_a_newer_answer_comes_from_the_restored_history()
+    {
+        _cache.Apply(FeedEvent.Heartbeat(1, new StoreLineage("store", [new(11, 0)])));
+        _upstream.Put("lost", "read in epoch 22"); // version 1
+        _upstream.Put("kept", "v"); // version 2
+        _cache.FeedDisconnected();
+        _upstream.AnswersFrom = ("store", 22); // restarted: epoch 22 from version 1
+        Assert.Equal("read in epoch 22", await Read("lost"));
+        _upstream.AnswersFrom = ("store", 33); // restored from a copy at version 1: epoch 33 from there, 22 is gone
+        Assert.Equal("v", await Read("kept"));
+
+        _cache.Apply(FeedEvent.Heartbeat(2, new StoreLineage("store", [new(11, 0), new(33, 1)])));
+        Assert.Equal(1, _cache.Resets);
+        Assert.Null(_cache.Peek(Key("lost")));
+    }
+
+    [Fact]
+    public async Task Answers_from_a_history_the_store_still_has_are_kept_and_stop_being_tracked_once_the_feed_covers_them()
+    {
+        _cache.Apply(FeedEvent.Heartbeat(0, new StoreLineage("store", [new(11, 0)])));
+        _upstream.Put("k", "v"); // version 1
+        _upstream.AnswersFrom = ("store", 11);
+        Assert.Equal("v", await Read("k"));
+        _upstream.AnswersFrom = ("store", 22); // a plain restart at version 1: epoch 22 continues 11
+        _upstream.Put("j", "w"); // version 2
+        Assert.Equal("w", await Read("j"));
+
+        _cache.Apply(FeedEvent.Heartbeat(2, new StoreLineage("store", [new(11, 0), new(22, 1)])));
+        Feed(ChangeKind.Put, "other", 2, "x");
+        _cache.Apply(FeedEvent.Heartbeat(2, new StoreLineage("store", [new(11, 0), new(22, 1)])));
+        Assert.Equal(0, _cache.Resets);
+        Assert.Equal(("v", "w"), (await Read("k"), await Read("j")));
+
+        // Covered by the feed, those answers are no longer checked: a history that later drops epoch 11 from its
+        // newest 32 (or that was restored past them) does not reset the cache for them.
+        _cache.Apply(FeedEvent.Heartbeat(2, new StoreLineage("store", [new(22, 1)])));
+        Assert.Equal(0, _cache.Resets);
+    }
 }
