@@ -249,6 +249,38 @@ public sealed class EdgeTests
         Assert.Equal(v2, (await EdgeCluster.GetAsync(regionalClient, key)).Version);
     }
 
+    /// <summary>
+    /// A lower tier that holds an answer its edge gave from the origin's head, past the edge's own feed, reconnects to
+    /// that edge's feed: the edge waits a moment (2 s) for its feed to get there, and while its feed stays stalled it
+    /// cannot vouch for the history up to that answer, so the lower tier starts again rather than resume past it.
+    /// </summary>
+    [Fact]
+    public async Task A_lower_tier_holding_an_answer_past_its_edges_feed_starts_again_when_the_edge_cannot_catch_up()
+    {
+        await using var cluster = await EdgeCluster.StartAsync(1);
+        var regional = cluster.Edges[0];
+        var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress);
+        using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
+        await EdgeCluster.WaitUntilAsync(async () => { using var ready = await localClient.GetAsync("/readyz"); return ready.IsSuccessStatusCode; }, Propagation,
+            "the local edge follows the regional edge's feed");
+
+        await cluster.Gates[0].StallAsync(); // the regional edge's feed: open, silent
+        string key = cluster.ValuePath("ahead");
+        long version = await EdgeCluster.PutAsync(cluster.Admin, key, "past the regional feed");
+        Assert.Equal(("past the regional feed", version), ((await EdgeCluster.GetAsync(localClient, key)).Value, (await EdgeCluster.GetAsync(localClient, key)).Version));
+        Assert.DoesNotContain("Cache reset", local.Output, StringComparison.Ordinal);
+
+        cluster.Gates[1].Cut(); // the local edge's feed breaks...
+        cluster.Gates[1].Resume(); // ...and reconnects, holding an answer the regional edge's feed has not reached
+        await EdgeCluster.WaitUntilAsync(() => Task.FromResult(local.Output.Contains("Cache reset", StringComparison.Ordinal)), Propagation,
+            "the local edge starts again", () => ". Local edge's log:\n" + local.Output);
+        Assert.Equal(("past the regional feed", version), ((await EdgeCluster.GetAsync(localClient, key)).Value, (await EdgeCluster.GetAsync(localClient, key)).Version));
+
+        cluster.Gates[0].Resume();
+        long later = await EdgeCluster.PutAsync(cluster.Admin, key, "after the feed came back");
+        await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, key)).Version == later, Propagation, "later changes reach the local edge");
+    }
+
     [Fact]
     public async Task The_workerd_binding_protocol_works_through_an_edge()
     {
