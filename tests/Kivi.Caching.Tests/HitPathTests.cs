@@ -49,7 +49,8 @@ public sealed class HitPathTests
         Assert.NotNull(cache.TryGetFresh(key, TimeSpan.FromMinutes(1))); // a hit, though the parked clock read it stale
         long now = CoarseClock.Now;
         Assert.NotEqual(CoarseClock.Parked, now); // woken: the next hits take the fast path again
-        Assert.InRange(now - before, 0, Stopwatch.Frequency / 1000 * CoarseClock.LeadMs + (Stopwatch.GetTimestamp() - before));
+        // A real time again: no more than its lead ahead, and not far behind (its thread may be descheduled on a busy machine).
+        Assert.InRange(now - before, -Stopwatch.Frequency, Stopwatch.Frequency / 1000 * CoarseClock.LeadMs + (Stopwatch.GetTimestamp() - before));
         Assert.Null(cache.TryGetFresh(key, TimeSpan.Zero)); // and an entry that is stale still reads stale
     }
 
