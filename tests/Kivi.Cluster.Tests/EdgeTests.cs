@@ -236,9 +236,7 @@ public sealed class EdgeTests
     public async Task An_edge_can_follow_another_edge_and_writes_through_it_still_read_back()
     {
         await using var cluster = await EdgeCluster.StartAsync(1);
-        var regional = cluster.Edges[0];
-        var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress);
-        using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
+        var (_, localClient) = await cluster.StartLowerTierAsync();
         string key = cluster.ValuePath("tiered");
         Assert.Equal(404, (await EdgeCluster.GetAsync(localClient, key)).Status);
         long v1 = await EdgeCluster.PutAsync(cluster.Admin, key, "from the origin");
@@ -258,11 +256,7 @@ public sealed class EdgeTests
     public async Task A_lower_tier_holding_an_answer_past_its_edges_feed_starts_again_when_the_edge_cannot_catch_up()
     {
         await using var cluster = await EdgeCluster.StartAsync(1);
-        var regional = cluster.Edges[0];
-        var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress);
-        using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
-        await EdgeCluster.WaitUntilAsync(async () => { using var ready = await localClient.GetAsync("/readyz"); return ready.IsSuccessStatusCode; }, Propagation,
-            "the local edge follows the regional edge's feed");
+        var (local, localClient) = await cluster.StartLowerTierAsync();
 
         await cluster.Gates[0].StallAsync(); // the regional edge's feed: open, silent
         string key = cluster.ValuePath("ahead");

@@ -152,11 +152,7 @@ public sealed class OriginReplacedTests
     {
         await using var cluster = await EdgeCluster.StartAsync(1);
         var regional = cluster.Edges[0];
-        var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress);
-        using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
-        // Following the regional edge's feed before anything happens: the reset must reach it through that feed.
-        await EdgeCluster.WaitUntilAsync(async () => { using var ready = await localClient.GetAsync("/readyz", Ct); return ready.IsSuccessStatusCode; }, Deadline,
-            "the local edge follows the regional edge's feed");
+        var (local, localClient) = await cluster.StartLowerTierAsync(); // following the regional edge's feed: the reset must reach it through that feed
         string backup = await BackUpThenWritePastItAsync(cluster);
         try
         {
@@ -190,9 +186,8 @@ public sealed class OriginReplacedTests
         string backup = await BackUpThenWritePastItAsync(cluster);
         try
         {
-            var local = await cluster.StartEdgeAsync([], upstream: regional.BaseAddress, feedCut: true);
-            using var localClient = EdgeCluster.Client(local.BaseAddress, EdgeCluster.AdminToken);
-            await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "after the backup", Deadline,
+            var (local, localClient) = await cluster.StartLowerTierAsync(feedCut: true);
+                await EdgeCluster.WaitUntilAsync(async () => (await EdgeCluster.GetAsync(localClient, cluster.ValuePath("k"))).Value == "after the backup", Deadline,
                 "the local edge reads the later history through the regional edge"); // held for the default cacheTtl (60 s)
             await RestoreWhileTheFeedIsCutAsync(cluster, backup);
             using var regionalClient = EdgeCluster.Client(regional.BaseAddress, EdgeCluster.AdminToken);

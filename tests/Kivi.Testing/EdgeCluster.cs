@@ -22,6 +22,7 @@ public sealed class EdgeCluster : IAsyncDisposable
     public ServerProcess Origin { get; private set; } = null!;
     public IReadOnlyList<ServerProcess> Edges => _edges;
     public IReadOnlyList<FeedGate> Gates => _gates;
+    private readonly List<HttpClient> _clients = [];
     public string Namespace { get; private set; } = "";
     public string ReplicationToken { get; private set; } = "";
     public HttpClient Admin { get; private set; } = null!;
@@ -51,6 +52,22 @@ public sealed class EdgeCluster : IAsyncDisposable
             "--min-cache-ttl", "1", "--min-expiration-ttl", "1", .. args]);
         lock (_edges) _edges.Add(edge);
         return edge;
+    }
+
+    /// <summary>
+    /// Starts an edge that follows <see cref="Edges"/>[0] (a second tier) and a client for it with the admin token (disposed
+    /// with the cluster); unless its feed starts cut, waits until it is ready (following that edge's feed), so a test's
+    /// events reach it through the feed.
+    /// </summary>
+    public async Task<(ServerProcess Edge, HttpClient Client)> StartLowerTierAsync(bool feedCut = false)
+    {
+        var edge = await StartEdgeAsync([], upstream: Edges[0].BaseAddress, feedCut);
+        var client = Client(edge.BaseAddress, AdminToken);
+        lock (_clients) _clients.Add(client);
+        if (!feedCut)
+            await WaitUntilAsync(async () => { using var ready = await client.GetAsync("/readyz"); return ready.IsSuccessStatusCode; }, TimeSpan.FromSeconds(20),
+                "the lower tier follows the edge above it", () => ". Its log:\n" + edge.Output);
+        return (edge, client);
     }
 
     public async Task KillOriginAsync() => await Origin.KillAsync();
@@ -125,6 +142,7 @@ public sealed class EdgeCluster : IAsyncDisposable
         foreach (var gate in _gates) await gate.DisposeAsync();
         await Origin.DisposeAsync();
         Admin.Dispose();
+        foreach (var client in _clients) client.Dispose();
         try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
     }
 }
