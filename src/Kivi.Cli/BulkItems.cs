@@ -48,38 +48,69 @@ internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring
     }
 }
 
-/// <summary>The lines of a file, read in large blocks: one line at a time in memory (plus the block).</summary>
+/// <summary>The lines of a file, read in blocks of whole lines (a block of about 1 MiB in memory at a time).</summary>
 internal static class Lines
 {
+    private const int BlockBytes = 1 << 20;
+
     public static async IAsyncEnumerable<(long Number, ReadOnlyMemory<byte> Line)> ReadAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
+        await foreach (var (first, block) in ReadBlocksAsync(path, ct))
+        {
+            long number = first;
+            var rest = block;
+            while (TakeLine(ref rest, out var line)) yield return (number++, line);
+        }
+    }
+
+    /// <summary>Takes the first line off <paramref name="rest"/> (without its <c>\n</c> or <c>\r\n</c>); false once nothing is left.</summary>
+    public static bool TakeLine(ref ReadOnlyMemory<byte> rest, out ReadOnlyMemory<byte> line)
+    {
+        if (rest.IsEmpty)
+        {
+            line = default;
+            return false;
+        }
+        int newline = rest.Span.IndexOf((byte)'\n');
+        line = newline < 0 ? rest : rest[..newline];
+        rest = newline < 0 ? ReadOnlyMemory<byte>.Empty : rest[(newline + 1)..];
+        if (line.Length > 0 && line.Span[^1] == '\r') line = line[..^1];
+        return true;
+    }
+
+    /// <summary>The file in blocks of whole lines (the last may end without a newline), each with its first line's number.</summary>
+    public static async IAsyncEnumerable<(long First, ReadOnlyMemory<byte> Block)> ReadBlocksAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
-        var buffer = new byte[1 << 20];
+        var buffer = new byte[BlockBytes];
         int filled = 0;
-        long number = 0;
+        long next = 1;
         while (true)
         {
-            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
-            int read = await file.ReadAsync(buffer.AsMemory(filled), ct);
-            filled += read;
-            int start = 0;
-            while (true)
+            if (filled == buffer.Length)
             {
-                int newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
-                if (newline < 0) break;
-                number++;
-                var line = buffer.AsMemory(start, newline);
-                if (line.Length > 0 && line.Span[^1] == '\r') line = line[..^1];
-                yield return (number, line);
-                start += newline + 1;
+                int end = buffer.AsSpan().LastIndexOf((byte)'\n') + 1; // through the last whole line
+                if (end == 0) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than a block
+                else
+                {
+                    long first = next;
+                    next += buffer.AsSpan(0, end).Count((byte)'\n');
+                    var block = buffer.AsMemory(0, end);
+                    var carried = new byte[Math.Max(BlockBytes, (filled - end) * 2)]; // the block stays valid while the next is read
+                    buffer.AsSpan(end, filled - end).CopyTo(carried);
+                    filled -= end;
+                    buffer = carried;
+                    yield return (first, block);
+                    continue;
+                }
             }
+            int read = await file.ReadAsync(buffer.AsMemory(filled), ct);
             if (read == 0)
             {
-                if (start < filled) yield return (++number, buffer.AsMemory(start, filled - start));
+                if (filled > 0) yield return (next, buffer.AsMemory(0, filled));
                 yield break;
             }
-            buffer.AsSpan(start, filled - start).CopyTo(buffer);
-            filled -= start;
+            filled += read;
         }
     }
 
@@ -96,8 +127,6 @@ internal sealed record FileCheck(long Valid, long Expiring, HashSet<long> Skip, 
 /// </summary>
 internal static class FileChecker
 {
-    private const int BlockBytes = 1 << 20;
-
     /// <summary>Checks the lines after <paramref name="resumeAfter"/> (earlier ones are counted in neither Valid nor Problems, as a resumed import skips them).</summary>
     public static async Task<FileCheck> CheckAsync(string path, ItemValidator validator, long resumeAfter, CancellationToken ct)
     {
@@ -105,7 +134,7 @@ internal static class FileChecker
         using var gate = new SemaphoreSlim(Environment.ProcessorCount * 2); // bounds the blocks held in memory
         try
         {
-            await foreach (var (first, block) in ReadBlocksAsync(path, ct))
+            await foreach (var (first, block) in Lines.ReadBlocksAsync(path, ct))
             {
                 await gate.WaitAsync(ct);
                 results.Add(Task.Run(() =>
@@ -139,22 +168,18 @@ internal static class FileChecker
         return new FileCheck(valid, expiring, skip, problems);
     }
 
-    /// <summary>One block's lines, numbered from <paramref name="first"/>, split as <see cref="Lines.ReadAsync"/> splits them.</summary>
+    /// <summary>One block's lines, numbered from <paramref name="first"/>.</summary>
     private static FileCheck CheckBlock(ReadOnlyMemory<byte> block, long first, ItemValidator validator, long resumeAfter)
     {
         long valid = 0, expiring = 0, number = first - 1;
         var skip = new HashSet<long>();
         var problems = new List<(long, string?, string)>();
-        var rest = block.Span;
-        while (!rest.IsEmpty)
+        var rest = block;
+        while (Lines.TakeLine(ref rest, out var line))
         {
-            int newline = rest.IndexOf((byte)'\n');
-            var line = newline < 0 ? rest : rest[..newline];
-            rest = newline < 0 ? [] : rest[(newline + 1)..];
             number++;
-            if (line.Length > 0 && line[^1] == '\r') line = line[..^1];
-            if (Lines.IsBlank(line)) continue;
-            var check = validator.Check(line);
+            if (Lines.IsBlank(line.Span)) continue;
+            var check = validator.Check(line.Span);
             if (check.Ok)
             {
                 if (number > resumeAfter) valid++;
@@ -165,42 +190,6 @@ internal static class FileChecker
             else problems.Add((number, check.Key, check.Error!));
         }
         return new FileCheck(valid, expiring, skip, problems);
-    }
-
-    /// <summary>The file in blocks of whole lines (the last may end without a newline), each with its first line's number.</summary>
-    private static async IAsyncEnumerable<(long First, ReadOnlyMemory<byte> Block)> ReadBlocksAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
-        var buffer = new byte[BlockBytes];
-        int filled = 0;
-        long next = 1;
-        while (true)
-        {
-            if (filled == buffer.Length)
-            {
-                int end = buffer.AsSpan().LastIndexOf((byte)'\n') + 1; // through the last whole line
-                if (end == 0) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than a block
-                else
-                {
-                    long first = next;
-                    next += buffer.AsSpan(0, end).Count((byte)'\n');
-                    var block = buffer.AsMemory(0, end);
-                    var carried = new byte[Math.Max(BlockBytes, (filled - end) * 2)]; // the block is checked while the next is read
-                    buffer.AsSpan(end, filled - end).CopyTo(carried);
-                    filled -= end;
-                    buffer = carried;
-                    yield return (first, block);
-                    continue;
-                }
-            }
-            int read = await file.ReadAsync(buffer.AsMemory(filled), ct);
-            if (read == 0)
-            {
-                if (filled > 0) yield return (next, buffer.AsMemory(0, filled));
-                yield break;
-            }
-            filled += read;
-        }
     }
 }
 
