@@ -12,8 +12,9 @@ public sealed partial class KvCache
     private long _upstreamHead = -1;
     private long _followingSince; // when the feed's first line (since start or a reset) came: lag is timed from here at most
     private readonly Lock _heldLock = new();
-    private Kivi.Protocol.EpochPosition? _held; // the newest answer installed from outside the feed, and the epoch it came from
-    private readonly List<Kivi.Protocol.EpochPosition> _heldByEpoch = []; // the newest such answer of each epoch, until the feed covers it
+    // The newest answer installed from outside the feed of each epoch it came from, until the feed covers it (the newest
+    // of them all is what the feed resumes with).
+    private readonly List<Kivi.Protocol.EpochPosition> _heldByEpoch = [];
     private bool _heldOverflow; // answers from more epochs than are tracked: the next lineage cannot clear them all
 
     /// <summary>Epochs whose answers are tracked until the feed covers them; answers from more make the next lineage reset the cache.</summary>
@@ -38,7 +39,13 @@ public sealed partial class KvCache
         get
         {
             long position = Position;
-            lock (_heldLock) return new FeedPosition(position, _lineage, _held is { } h && h.Version > position ? h : null);
+            lock (_heldLock)
+            {
+                Kivi.Protocol.EpochPosition? newest = null;
+                foreach (var h in _heldByEpoch)
+                    if (h.Version > position && (newest is not { } n || h.Version > n.Version)) newest = h;
+                return new FeedPosition(position, _lineage, newest);
+            }
         }
     }
 
@@ -48,11 +55,17 @@ public sealed partial class KvCache
         if (epoch is not { } e) return;
         lock (_heldLock)
         {
-            if (_held is not { } h || version > h.Version) _held = new(e, version);
             int i = _heldByEpoch.FindIndex(p => p.Epoch == e);
             if (i >= 0) _heldByEpoch[i] = new(e, Math.Max(version, _heldByEpoch[i].Version));
             else if (_heldByEpoch.Count < MaxHeldEpochs) _heldByEpoch.Add(new(e, version));
-            else _heldOverflow = true;
+            else
+            {
+                // Too many epochs to track: the next lineage resets the cache; until then the newest answer is still the one resumed with.
+                _heldOverflow = true;
+                int oldest = 0;
+                for (int j = 1; j < _heldByEpoch.Count; j++) if (_heldByEpoch[j].Version < _heldByEpoch[oldest].Version) oldest = j;
+                if (version > _heldByEpoch[oldest].Version) _heldByEpoch[oldest] = new(e, version);
+            }
         }
     }
 
@@ -172,7 +185,6 @@ public sealed partial class KvCache
         _store.Clear();
         lock (_heldLock)
         {
-            _held = null;
             _heldByEpoch.Clear();
             _heldOverflow = false;
         }
