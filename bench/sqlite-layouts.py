@@ -16,27 +16,19 @@ VALUE = b"x" * 1024
 CHANGES = "CREATE TABLE changes (version INTEGER PRIMARY KEY, ns TEXT NOT NULL, key BLOB, kind INTEGER NOT NULL, expiration INTEGER, account_id TEXT NOT NULL DEFAULT '', at INTEGER NOT NULL DEFAULT 0, token_id TEXT, token_name TEXT);"
 LOG = "INSERT INTO changes (version, ns, key, kind, expiration, account_id, at, token_id, token_name) VALUES (?, 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4', ?, 1, NULL, 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0', 1764547200, NULL, 'admin');"
 
-LAYOUTS = {
-    # Kivi's layout: a rowid table, its unique (ns, key) index and the log (three B-trees a write)
-    "rowid table + (ns, key) index (Kivi)": dict(page=4096, schema=[
-        "CREATE TABLE entries (rowid INTEGER PRIMARY KEY, ns INTEGER NOT NULL, key BLOB NOT NULL, metadata TEXT, expiration INTEGER, version INTEGER NOT NULL, value BLOB NOT NULL);",
-        "CREATE UNIQUE INDEX entries_by_key ON entries (ns, key);", CHANGES],
-        size="SELECT length(key) + length(value) + coalesce(length(CAST(metadata AS BLOB)), 0) FROM entries WHERE ns = ? AND key = ?;",
-        upsert="INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES (?, ?, NULL, NULL, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;"),
-    # one clustered B-tree on (ns, key) with the value in it (a 1 KiB row exceeds an index page's local payload at 4 KiB: it overflows)
-    "WITHOUT ROWID, value inline, 4 KiB pages": dict(page=4096, schema=[
-        "CREATE TABLE entries (ns INTEGER NOT NULL, key BLOB NOT NULL, metadata TEXT, expiration INTEGER, version INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;", CHANGES],
-        size="SELECT length(key) + length(value) + coalesce(length(CAST(metadata AS BLOB)), 0) FROM entries WHERE ns = ? AND key = ?;",
-        upsert="INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES (?, ?, NULL, NULL, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;"),
-    "WITHOUT ROWID, value inline, 8 KiB pages": dict(page=8192, schema=[
-        "CREATE TABLE entries (ns INTEGER NOT NULL, key BLOB NOT NULL, metadata TEXT, expiration INTEGER, version INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;", CHANGES],
-        size="SELECT length(key) + length(value) + coalesce(length(CAST(metadata AS BLOB)), 0) FROM entries WHERE ns = ? AND key = ?;",
-        upsert="INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES (?, ?, NULL, NULL, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;"),
-    "rowid table + index, 8 KiB pages": dict(page=8192, schema=[
-        "CREATE TABLE entries (rowid INTEGER PRIMARY KEY, ns INTEGER NOT NULL, key BLOB NOT NULL, metadata TEXT, expiration INTEGER, version INTEGER NOT NULL, value BLOB NOT NULL);",
-        "CREATE UNIQUE INDEX entries_by_key ON entries (ns, key);", CHANGES],
-        size="SELECT length(key) + length(value) + coalesce(length(CAST(metadata AS BLOB)), 0) FROM entries WHERE ns = ? AND key = ?;",
-        upsert="INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES (?, ?, NULL, NULL, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;"),
+# The writer's statements, the same text for every layout: the old entry's size, the upsert (the log row is LOG above).
+SIZE = "SELECT length(key) + length(value) + coalesce(length(CAST(metadata AS BLOB)), 0) FROM entries WHERE ns = ? AND key = ?;"
+UPSERT = "INSERT INTO entries (ns, key, metadata, expiration, version, value) VALUES (?, ?, NULL, NULL, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET metadata = excluded.metadata, expiration = excluded.expiration, version = excluded.version, value = excluded.value;"
+ROWID = ["CREATE TABLE entries (rowid INTEGER PRIMARY KEY, ns INTEGER NOT NULL, key BLOB NOT NULL, metadata TEXT, expiration INTEGER, version INTEGER NOT NULL, value BLOB NOT NULL);",
+         "CREATE UNIQUE INDEX entries_by_key ON entries (ns, key);", CHANGES]
+# one clustered B-tree on (ns, key) with the value in it (a 1 KiB row exceeds an index page's local payload at 4 KiB: it overflows)
+CLUSTERED = ["CREATE TABLE entries (ns INTEGER NOT NULL, key BLOB NOT NULL, metadata TEXT, expiration INTEGER, version INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;", CHANGES]
+
+LAYOUTS = {  # name: (page size, schema)
+    "rowid table + (ns, key) index (Kivi)": (4096, ROWID),  # Kivi's layout: three B-trees a write
+    "WITHOUT ROWID, value inline, 4 KiB pages": (4096, CLUSTERED),
+    "WITHOUT ROWID, value inline, 8 KiB pages": (8192, CLUSTERED),
+    "rowid table + index, 8 KiB pages": (8192, ROWID),
 }
 
 
@@ -45,22 +37,22 @@ def written_bytes():
         return next(int(line.split()[1]) for line in f if line.startswith("wchar:"))
 
 
-def run(layout, folder):
+def run(page, schema, folder):
     path = os.path.join(folder, "kv.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix): os.remove(path + suffix)
     db = sqlite3.connect(path, isolation_level=None)
-    db.execute(f"PRAGMA page_size = {layout['page']};")
+    db.execute(f"PRAGMA page_size = {page};")
     db.execute("PRAGMA journal_mode = WAL;")
     db.execute("PRAGMA synchronous = OFF;")
     db.execute("PRAGMA wal_autocheckpoint = 1000;")
-    for sql in layout["schema"]: db.execute(sql)
+    for sql in schema: db.execute(sql)
     keys = [f"key:{i}".encode() for i in range(1, KEYS + 1)]
     version = 0
     db.execute("BEGIN")
     for k in keys:
         version += 1
-        db.execute(layout["upsert"], (1, k, version, VALUE))
+        db.execute(UPSERT, (1, k, version, VALUE))
         db.execute(LOG, (version, k))
     db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE);")
@@ -71,8 +63,8 @@ def run(layout, folder):
         for _ in range(min(64, WRITES - start)):
             k = keys[rng.randrange(KEYS)]
             version += 1
-            db.execute(layout["size"], (1, k)).fetchone()
-            db.execute(layout["upsert"], (1, k, version, VALUE))
+            db.execute(SIZE, (1, k)).fetchone()
+            db.execute(UPSERT, (1, k, version, VALUE))
             db.execute(LOG, (version, k))
         db.execute("COMMIT")
     cpu, io = time.process_time() - cpu, written_bytes() - io
@@ -85,8 +77,8 @@ def main():
     results = {name: [] for name in LAYOUTS}
     with tempfile.TemporaryDirectory(prefix="kivi-layouts-") as folder:
         for r in range(ROUNDS):
-            for name, layout in LAYOUTS.items():
-                results[name].append(run(layout, folder))
+            for name, (page, schema) in LAYOUTS.items():
+                results[name].append(run(page, schema, folder))
                 cpu, kib, _ = results[name][-1]
                 print(f"round {r + 1}: {name}: {cpu:.1f} µs CPU, {kib:.1f} KiB written per write", file=sys.stderr)
     base = statistics.median(c for c, _, _ in results[next(iter(LAYOUTS))])
