@@ -4,7 +4,7 @@ using Kivi.Protocol;
 
 namespace Kivi.Cli;
 
-/// <summary>What checking one bulk-write item found.</summary>
+/// <summary>What checking one bulk-write item found (its key is given with a problem or a skip).</summary>
 internal readonly record struct ItemCheck(string? Key, string? Error, bool Skip)
 {
     public bool Ok => Error is null && !Skip;
@@ -20,12 +20,17 @@ internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring
     /// <summary>Entries expiring sooner than this after now are skipped by an import: the server would refuse them (its minimum TTL) or they would expire while the import runs.</summary>
     public const int ExpiringMarginSeconds = 120;
 
-    public ItemCheck Check(ReadOnlySpan<byte> json)
+    private long SkipMarginSeconds => Math.Max(ExpiringMarginSeconds, limits.MinExpirationTtlSeconds);
+
+    public ItemCheck Check(ReadOnlyMemory<byte> json)
     {
+        // Most items pass, read without an object; an item that does not, or may expire too soon to import, is read again the exact way.
+        if (BulkItemReader.TryRead(json, now, limits, out var fine) && !(skipExpiring && fine.Expiration < now + SkipMarginSeconds))
+            return new(null, null, false);
         BulkWriteItem? item;
         try
         {
-            item = JsonSerializer.Deserialize(json, KiviProtocolJsonContext.Default.BulkWriteItem);
+            item = JsonSerializer.Deserialize(json.Span, KiviProtocolJsonContext.Default.BulkWriteItem);
         }
         catch (JsonException e)
         {
@@ -33,7 +38,7 @@ internal sealed class ItemValidator(KvLimits limits, long now, bool skipExpiring
         }
         try
         {
-            if (skipExpiring && item is not null && BulkItemRules.AbsoluteExpiration(item) is { } at && at < now + Math.Max(ExpiringMarginSeconds, limits.MinExpirationTtlSeconds))
+            if (skipExpiring && item is not null && BulkItemRules.AbsoluteExpiration(item) is { } at && at < now + SkipMarginSeconds)
             {
                 KeyName.ToUtf8(item.Key, limits);
                 return new(item.Key, null, true);
@@ -179,7 +184,7 @@ internal static class FileChecker
         {
             number++;
             if (Lines.IsBlank(line.Span)) continue;
-            var check = validator.Check(line.Span);
+            var check = validator.Check(line);
             if (check.Ok)
             {
                 if (number > resumeAfter) valid++;

@@ -223,24 +223,36 @@ public sealed class KvService
     // ---- bulk ----
 
     /// <summary>Validates every pair first, then writes them all in one atomic commit.</summary>
-    public async Task<(int Count, long Version)> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items, Caller by)
+    public Task<(int Count, long Version)> BulkPutAsync(KvNamespace ns, IReadOnlyList<BulkWriteItem?> items, Caller by)
     {
         BulkCount.CheckWrite(items.Count, Limits);
-        var writes = new EntryWrite[items.Count];
+        var writes = new CheckedBulkItem[items.Count];
         long now = NowSeconds;
         for (int i = 0; i < items.Count; i++)
         {
             try
             {
-                var item = BulkItemRules.Check(items[i], now, Limits);
-                writes[i] = new EntryWrite(item.Key, ValueBuffer.FromBytes(item.Value), item.Metadata, item.Expiration);
+                writes[i] = BulkItemRules.Check(items[i], now, Limits);
             }
             catch (KvException e) when (e.StatusCode == 400)
             {
                 throw KvErrors.BulkItemAt(i, items[i]?.Key, e);
             }
         }
-        if (writes.Length == 0) return (0, _reads.HeadVersion);
+        return BulkPutAsync(ns, writes, by);
+    }
+
+    /// <summary>Writes pairs already checked (by <see cref="BulkItemRules.Check"/> or <see cref="BulkItemReader"/>) in one atomic commit.</summary>
+    public async Task<(int Count, long Version)> BulkPutAsync(KvNamespace ns, IReadOnlyList<CheckedBulkItem> items, Caller by)
+    {
+        BulkCount.CheckWrite(items.Count, Limits);
+        if (items.Count == 0) return (0, _reads.HeadVersion);
+        var writes = new EntryWrite[items.Count];
+        for (int i = 0; i < writes.Length; i++)
+        {
+            var item = items[i];
+            writes[i] = new EntryWrite(item.Key, ValueBuffer.FromBytes(item.Value), item.Metadata, item.Expiration);
+        }
         await AdmitAsync(ns, UsageKind.Writes, writes.Length, CancellationToken.None);
         return (writes.Length, await CommitPutAsync(ns, writes, by));
     }

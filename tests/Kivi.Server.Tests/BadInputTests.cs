@@ -59,6 +59,8 @@ public sealed partial class BadInputTests(KiviServerFixture server) : IClassFixt
         await Refused(ns, HttpMethod.Put, $"{Ns(ns)}/bulk", Raw("{\"key\":\"a\"}"), HttpStatusCode.BadRequest, "Malformed JSON");
         await Refused(ns, HttpMethod.Put, $"{Ns(ns)}/bulk", Raw("[{\"key\":\"a\"}]"), HttpStatusCode.BadRequest, "\"value\" is required");
         await Refused(ns, HttpMethod.Put, $"{Ns(ns)}/bulk", Raw("[null]"), HttpStatusCode.BadRequest, "Item 0");
+        // fine items read while checking, then a bad one: the exact reading names it, and nothing of the body is written
+        await Refused(ns, HttpMethod.Put, $"{Ns(ns)}/bulk", Raw("[{\"key\":\"a\",\"value\":\"v\"},{\"key\":\"b\",\"value\":\"v\",\"metadata\":{}},{\"key\":\"..\",\"value\":\"v\"}]"), HttpStatusCode.BadRequest, "(item 2, key \"..\")");
         await Refused(ns, HttpMethod.Put, $"{Ns(ns)}/bulk", Raw("[{\"key\":\"a\",\"value\":\"%%%\",\"base64\":true}]"), HttpStatusCode.BadRequest, "base64");
         await Refused(ns, HttpMethod.Put, $"{Ns(ns)}/bulk", Raw("[{\"key\":\"a\",\"value\":\"v\",\"expiration_ttl\":\"soon\"}]"), HttpStatusCode.BadRequest, "Invalid expiration_ttl of soon");
         await Refused(ns, HttpMethod.Put, $"{Ns(ns)}/bulk", Raw("[{\"key\":\"a\",\"value\":\"v\",\"expiration_ttl\":{}}]"), HttpStatusCode.BadRequest, "must be a number");

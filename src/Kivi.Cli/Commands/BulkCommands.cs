@@ -31,7 +31,7 @@ internal static class BulkCommands
             var items = new List<(int Start, int Length)>();
             foreach (var (index, start, length) in ArrayItems(bytes, path))
             {
-                var check = validator.Check(bytes.AsSpan(start, length));
+                var check = validator.Check(bytes.AsMemory(start, length));
                 if (check.Error is { } error) problems.Report($"{LineOf(bytes, start)}: item {index}", check.Key, error);
                 else items.Add((start, length));
             }

@@ -140,7 +140,7 @@ internal static class SnapshotCommands
                     problems.Report(where, null, "an entry before any namespace line");
                     continue;
                 }
-                var check = validator.Check(line.Span);
+                var check = validator.Check(line);
                 if (check.Ok)
                 {
                     entries.Add(number);

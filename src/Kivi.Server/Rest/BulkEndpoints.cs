@@ -25,8 +25,11 @@ internal static class BulkEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         long max = kv.Limits.MaxBulkWriteBytes;
-        var items = await RequestBody.ReadJsonAsync(context, max, _ => KvErrors.BulkWriteTooLarge(max), KiviProtocolJsonContext.Default.ListBulkWriteItem);
-        var (count, version) = await kv.BulkPutAsync(ns, items, context.Caller());
+        using var body = await RequestBody.ReadAsync(context, max, _ => KvErrors.BulkWriteTooLarge(max));
+        // Items checked while they are read; any problem is read again the exact way, which reports it.
+        var (count, version) = BulkItemReader.TryReadArray(RequestBody.BytesOf(body), kv.NowSeconds, kv.Limits) is { } items
+            ? await kv.BulkPutAsync(ns, items, context.Caller())
+            : await kv.BulkPutAsync(ns, RequestBody.ParseJson(body, KiviProtocolJsonContext.Default.ListBulkWriteItem), context.Caller());
         ValueEndpoints.SetVersion(context.Response, version);
         await WriteCountAsync(context, count);
     }

@@ -34,6 +34,12 @@ internal static class RequestBody
     public static async Task<T> ReadJsonAsync<T>(HttpContext context, long max, Func<long, Exception> tooLarge, JsonTypeInfo<T> type)
     {
         using var body = await ReadAsync(context, max, tooLarge);
+        return ParseJson(body, type);
+    }
+
+    /// <summary>Deserialises a body already read: exactly one JSON value, not null.</summary>
+    public static T ParseJson<T>(ValueBuffer body, JsonTypeInfo<T> type)
+    {
         if (body.Length == 0) throw KvErrors.InvalidRequest("The request body is empty; a JSON body is required.");
         var reader = new Utf8JsonReader(Sequence.Of(body));
         var value = JsonSerializer.Deserialize(ref reader, type) ?? throw KvErrors.InvalidRequest("The request body must not be JSON null.");
@@ -112,6 +118,9 @@ internal static class RequestBody
         }
         return (value ?? throw KvErrors.ValueMissing(), metadata);
     }
+
+    /// <summary>The body's bytes as one sequence, without copying.</summary>
+    public static ReadOnlySequence<byte> BytesOf(ValueBuffer body) => Sequence.Of(body);
 
     /// <summary>A <see cref="ReadOnlySequence{T}"/> over a <see cref="ValueBuffer"/>'s segments, without copying.</summary>
     private sealed class Sequence : ReadOnlySequenceSegment<byte>
