@@ -154,22 +154,46 @@ public sealed class KiviUpstream : IKvUpstream, IKvFeed
         request.Headers.Authorization = _auth;
         using var response = await SendAsync(_feedHttp, request, HttpCompletionOption.ResponseHeadersRead, stall.Token, cancellationToken);
         await EnsureSuccessAsync(response, "change feed", cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stall.Token), Encoding.UTF8);
+        await using var stream = await response.Content.ReadAsStreamAsync(stall.Token);
+        // Lines are read from the bytes as they arrive (several a packet under load), each parsed without a string.
+        var buffer = new byte[64 * 1024];
+        int start = 0, end = 0;
         while (true)
         {
-            string? line;
+            if (end == buffer.Length)
+            {
+                if (start > 0) buffer.AsSpan(start, end - start).CopyTo(buffer); // the unfinished line to the front
+                else Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
+                end -= start;
+                start = 0;
+            }
+            int read;
             try
             {
-                line = await reader.ReadLineAsync(stall.Token);
+                read = await stream.ReadAsync(buffer.AsMemory(end), stall.Token);
             }
             catch (Exception e) when (e is IOException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 throw new UpstreamUnavailableException($"The change feed of {BaseAddress} stopped: {(e is OperationCanceledException ? $"nothing arrived for {_stallTimeout.TotalSeconds:0.#} s" : e.Message)}", e);
             }
-            if (line is null) yield break;
-            if (line.Length == 0) continue;
-            stall.CancelAfter(_stallTimeout);
-            yield return FeedLine.Parse(line);
+            if (read == 0) yield break; // a line the connection cut off is no line
+            int scanned = end;
+            end += read;
+            bool arrived = false;
+            while (Array.IndexOf(buffer, (byte)'\n', scanned, end - scanned) is var newline and >= 0)
+            {
+                var line = buffer.AsMemory(start, newline - start);
+                if (line.Length > 0 && line.Span[^1] == '\r') line = line[..^1];
+                start = scanned = newline + 1;
+                if (line.IsEmpty) continue;
+                if (!arrived)
+                {
+                    stall.CancelAfter(_stallTimeout);
+                    arrived = true;
+                }
+                yield return FeedLine.Parse(line);
+            }
+            if (start == end) start = end = 0;
         }
     }
 

@@ -79,33 +79,109 @@ public static class FeedLine
         output.Write(sse ? "\n\n"u8 : "\n"u8);
     }
 
-    /// <summary>Reads one NDJSON line.</summary>
-    public static FeedEvent Parse(string line)
+    /// <summary>
+    /// Reads one NDJSON line from its UTF-8 bytes. A change line, nearly every line of a feed, is read in one pass
+    /// without a document or a UTF-16 copy; a heartbeat or a reset (with the store's history) is read as a document.
+    /// Fields it does not know are skipped, in any order.
+    /// </summary>
+    public static FeedEvent Parse(ReadOnlyMemory<byte> line)
+    {
+        var reader = new Utf8JsonReader(line.Span);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new InvalidDataException("A feed line is not a JSON object.");
+        bool typed = false;
+        long head = 0;
+        long? version = null, expiration = null;
+        string? namespaceId = null, account = null, metadata = null;
+        ChangeKind? kind = null;
+        byte[]? key = null, value = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                if (!reader.ValueTextEquals("change"u8)) return ParseDocument(line);
+                typed = true;
+            }
+            else if (reader.ValueTextEquals("version"u8)) version = NextInt64(ref reader);
+            else if (reader.ValueTextEquals("head"u8)) head = NextInt64(ref reader);
+            else if (reader.ValueTextEquals("namespace"u8)) namespaceId = NextString(ref reader);
+            else if (reader.ValueTextEquals("account"u8)) account = NextString(ref reader);
+            else if (reader.ValueTextEquals("kind"u8))
+            {
+                reader.Read();
+                kind = KindOf(ref reader);
+            }
+            else if (reader.ValueTextEquals("key"u8))
+            {
+                reader.Read();
+                key = Utf8Text(ref reader);
+            }
+            else if (reader.ValueTextEquals("expiration"u8)) expiration = NextInt64(ref reader);
+            else if (reader.ValueTextEquals("value"u8))
+            {
+                reader.Read();
+                value = reader.GetBytesFromBase64();
+            }
+            else if (reader.ValueTextEquals("metadata"u8))
+            {
+                reader.Read();
+                long start = reader.TokenStartIndex;
+                reader.Skip();
+                metadata = reader.TokenType == JsonTokenType.Null ? null : Encoding.UTF8.GetString(line.Span[(int)start..(int)reader.BytesConsumed]);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (reader.TokenType != JsonTokenType.EndObject) throw new InvalidDataException("A feed line ends inside its object.");
+        if (!typed) throw new InvalidDataException("A feed line has no \"type\".");
+        return FeedEvent.Change(kind ?? throw Missing("kind"), version ?? throw Missing("version"), head, namespaceId ?? throw Missing("namespace"),
+            key, expiration, value, metadata, account);
+    }
+
+    private static InvalidDataException Missing(string field) => new($"A change line of the feed has no \"{field}\".");
+
+    private static long NextInt64(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.GetInt64();
+    }
+
+    private static string NextString(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.GetString() ?? throw new InvalidDataException("A feed line has null where it needs text.");
+    }
+
+    private static ChangeKind KindOf(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("put"u8) ? ChangeKind.Put
+        : reader.ValueTextEquals("delete"u8) ? ChangeKind.Delete
+        : reader.ValueTextEquals("expire"u8) ? ChangeKind.Expire
+        : reader.ValueTextEquals("namespace_dropped"u8) ? ChangeKind.NamespaceDropped
+        : throw new InvalidDataException($"Unknown change kind \"{reader.GetString()}\" in the feed.");
+
+    /// <summary>A string token's text as UTF-8 bytes, unescaped (text that is not valid UTF-8 makes the copy throw).</summary>
+    private static byte[] Utf8Text(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String) throw new InvalidDataException("A feed line's key is not text.");
+        var text = new byte[reader.ValueSpan.Length];
+        return text[..reader.CopyString(text)];
+    }
+
+    /// <summary>A heartbeat or a reset: the type, the head, and the store's lineage.</summary>
+    private static FeedEvent ParseDocument(ReadOnlyMemory<byte> line)
     {
         using var doc = JsonDocument.Parse(line);
         var o = doc.RootElement;
         string type = o.GetProperty("type").GetString()!;
         long head = o.TryGetProperty("head", out var h) ? h.GetInt64() : 0;
-        switch (type)
+        return type switch
         {
-            case "heartbeat": return FeedEvent.Heartbeat(head, StoreLineage.Read(o));
-            case "reset": return FeedEvent.ResetTo(head, StoreLineage.Read(o));
-            case "change": break;
-            default: throw new InvalidDataException($"Unknown line type \"{type}\" in the feed.");
-        }
-        var kind = o.GetProperty("kind").GetString() switch
-        {
-            "put" => ChangeKind.Put,
-            "delete" => ChangeKind.Delete,
-            "expire" => ChangeKind.Expire,
-            "namespace_dropped" => ChangeKind.NamespaceDropped,
-            var other => throw new InvalidDataException($"Unknown change kind \"{other}\" in the feed."),
+            "heartbeat" => FeedEvent.Heartbeat(head, StoreLineage.Read(o)),
+            "reset" => FeedEvent.ResetTo(head, StoreLineage.Read(o)),
+            _ => throw new InvalidDataException($"Unknown line type \"{type}\" in the feed."),
         };
-        byte[]? key = o.TryGetProperty("key", out var k) ? Encoding.UTF8.GetBytes(k.GetString()!) : null;
-        long? expiration = o.TryGetProperty("expiration", out var e) ? e.GetInt64() : null;
-        byte[]? value = o.TryGetProperty("value", out var v) ? v.GetBytesFromBase64() : null;
-        string? metadata = o.TryGetProperty("metadata", out var md) && md.ValueKind != JsonValueKind.Null ? md.GetRawText() : null;
-        return FeedEvent.Change(kind, o.GetProperty("version").GetInt64(), head, o.GetProperty("namespace").GetString()!, key, expiration, value, metadata,
-            o.TryGetProperty("account", out var a) ? a.GetString() : null);
     }
 }
