@@ -105,7 +105,11 @@ public static class FeedLine
             else if (reader.ValueTextEquals("version"u8)) version = NextInt64(ref reader);
             else if (reader.ValueTextEquals("head"u8)) head = NextInt64(ref reader);
             else if (reader.ValueTextEquals("namespace"u8)) namespaceId = NextString(ref reader);
-            else if (reader.ValueTextEquals("account"u8)) account = NextString(ref reader);
+            else if (reader.ValueTextEquals("account"u8))
+            {
+                reader.Read();
+                account = reader.GetString(); // null: no account, as when the field is absent
+            }
             else if (reader.ValueTextEquals("kind"u8))
             {
                 reader.Read();

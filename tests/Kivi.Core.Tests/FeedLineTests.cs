@@ -66,7 +66,7 @@ public sealed class FeedLineTests
     [Fact]
     public void Fields_are_read_in_any_order_and_fields_not_known_are_skipped()
     {
-        var read = FeedLine.Parse("""{"head":5,"later":{"a":[1,{"b":null}]},"kind":"put","value":"AAE=","namespace":"n","metadata":{ "x" : 1 },"type":"change","version":5,"key":"k\u00e9","more":"x"}"""u8.ToArray());
+        var read = FeedLine.Parse("""{"head":5,"later":{"a":[1,{"b":null}]},"kind":"put","value":"AAE=","namespace":"n","metadata":{ "x" : 1 },"type":"change","version":5,"key":"k\u00e9","account":null,"more":"x"}"""u8.ToArray());
         Assert.Equal(ChangeKind.Put, read.Kind);
         Assert.Equal(5, read.Version);
         Assert.Equal("ké"u8.ToArray(), read.Key);
