@@ -90,43 +90,6 @@ public sealed class ChangeFeedTests : IAsyncLifetime
     private static bool IsChange(JsonElement e) => e.GetProperty("type").GetString() == "change";
 
     [Fact]
-    public async Task A_follower_reads_every_line_from_the_bytes_whatever_its_size()
-    {
-        // Lines from a few bytes to past the follower's 64 KiB buffer (a 60,000-byte value inline), and a bulk write's
-        // 500 lines arriving together, so lines cross every boundary of what one read returns.
-        string ns = await NamespaceAsync();
-        long start = await PutAsync(ns, "warmup", "x");
-        var expected = new Dictionary<string, string>();
-        foreach (int size in new[] { 0, 1, 1_000, 30_000, 60_000, 7 })
-        {
-            string key = $"sized/{size}/\u00e9\"q";
-            expected[key] = new string((char)('a' + size % 26), size);
-            await PutAsync(ns, key, expected[key]);
-        }
-        var bulk = Enumerable.Range(0, 500).Select(i => new { key = $"bulk/{i:D3}", value = new string('b', i * 7) }).ToArray();
-        using (var r = await _root.PutAsync($"/client/v4/accounts/{Account}/storage/kv/namespaces/{ns}/bulk", KiviServerFixture.Json(bulk), Ct)) Assert.True(r.IsSuccessStatusCode);
-        foreach (var item in bulk) expected[item.key] = item.value;
-        long last = await PutAsync(ns, "last", "end");
-        expected["last"] = "end";
-
-        using var http = new HttpClient { BaseAddress = _server.BaseAddress };
-        var upstream = new Kivi.Client.KiviUpstream(http, Token, new Kivi.Caching.KvCacheOptions());
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        deadline.CancelAfter(TimeSpan.FromSeconds(30));
-        var seen = new Dictionary<string, string>();
-        long version = start;
-        await foreach (var e in upstream.ReadAsync(new Kivi.Caching.FeedPosition(start), deadline.Token))
-        {
-            if (e.Type != Kivi.Protocol.FeedLineType.Change) continue;
-            Assert.True(e.Version > version, $"version {e.Version} after {version}");
-            version = e.Version;
-            seen[Encoding.UTF8.GetString(e.Key!)] = Encoding.UTF8.GetString(e.Value ?? throw new Xunit.Sdk.XunitException($"no value inline for version {e.Version}"));
-            if (e.Version == last) break;
-        }
-        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), seen.OrderBy(p => p.Key, StringComparer.Ordinal));
-    }
-
-    [Fact]
     public async Task The_feed_streams_changes_in_version_order_with_current_values_inline()
     {
         string ns = await NamespaceAsync();
