@@ -25,11 +25,15 @@ internal static class BulkEndpoints
     {
         var ns = await NamespaceEndpoints.ResolveAsync(context, kv, account_id, namespace_id, NamespaceAccess.Write);
         long max = kv.Limits.MaxBulkWriteBytes;
-        using var body = await RequestBody.ReadAsync(context, max, _ => KvErrors.BulkWriteTooLarge(max));
-        // Items checked while they are read; any problem is read again the exact way, which reports it.
-        var (count, version) = BulkItemReader.TryReadArray(RequestBody.BytesOf(body), kv.NowSeconds, kv.Limits) is { } items
-            ? await kv.BulkPutAsync(ns, items, context.Caller())
-            : await kv.BulkPutAsync(ns, RequestBody.ParseJson(body, KiviProtocolJsonContext.Default.ListBulkWriteItem), context.Caller());
+        List<CheckedBulkItem>? items;
+        List<BulkWriteItem?>? exact = null;
+        using (var body = await RequestBody.ReadAsync(context, max, _ => KvErrors.BulkWriteTooLarge(max))) // not held while the write commits
+        {
+            // Items checked while they are read; any problem is read again the exact way, which reports it.
+            items = BulkItemReader.TryReadArray(RequestBody.BytesOf(body), kv.NowSeconds, kv.Limits);
+            if (items is null) exact = RequestBody.ParseJson(body, KiviProtocolJsonContext.Default.ListBulkWriteItem);
+        }
+        var (count, version) = items is not null ? await kv.BulkPutAsync(ns, items, context.Caller()) : await kv.BulkPutAsync(ns, exact!, context.Caller());
         ValueEndpoints.SetVersion(context.Response, version);
         await WriteCountAsync(context, count);
     }
