@@ -86,12 +86,12 @@ public static class BulkItemReader
             switch (field)
             {
                 case Field.Key:
-                    if (reader.TokenType != JsonTokenType.String || CopyText(ref reader, limits.MaxKeyBytes) is not { } k || !IsKey(k)) return false;
+                    if (JsonText.CopyUtf8(ref reader, limits.MaxKeyBytes) is not { } k || !KeyName.IsKey(k, limits)) return false;
                     key = k;
                     break;
                 case Field.Value:
                     // base64 text is longer than what it decodes to, so its bound is checked once decoded
-                    if (reader.TokenType != JsonTokenType.String || CopyText(ref reader, int.MaxValue) is not { } v) return false;
+                    if (JsonText.CopyUtf8(ref reader) is not { } v) return false;
                     value = v;
                     break;
                 case Field.Base64:
@@ -110,7 +110,7 @@ public static class BulkItemReader
             }
         }
         if (reader.TokenType != JsonTokenType.EndObject || key is null || value is null) return false;
-        if (base64) value = Convert.FromBase64String(Encoding.UTF8.GetString(value)); // as BulkItemRules decodes it
+        if (base64) value = BulkItemRules.DecodeBase64(Encoding.UTF8.GetString(value));
         if (value.Length > limits.MaxValueBytes) return false;
         item = new CheckedBulkItem(key, value, metadata, Kivi.Protocol.Expiration.Resolve(expiration, expirationTtl, now, limits));
         return true;
@@ -124,24 +124,6 @@ public static class BulkItemReader
         : reader.ValueTextEquals("expiration_ttl"u8) ? Field.ExpirationTtl
         : reader.ValueTextEquals("metadata"u8) ? Field.Metadata
         : Field.None;
-
-    /// <summary>
-    /// A string token's text as UTF-8, unescaped; null when it is longer than <paramref name="max"/> bytes. Text that is
-    /// not valid UTF-8 (raw, or an escaped lone surrogate) makes <see cref="Utf8JsonReader.CopyString(Span{byte})"/> throw.
-    /// </summary>
-    private static byte[]? CopyText(ref Utf8JsonReader reader, int max)
-    {
-        long raw = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
-        if (raw > max && !reader.ValueIsEscaped) return null; // unescaping only shortens
-        var text = new byte[raw];
-        int length = reader.CopyString(text);
-        if (length > max) return null;
-        return length < text.Length ? text[..length] : text;
-    }
-
-    /// <summary>What <see cref="KeyName.ToUtf8"/> accepts, on its bytes: not empty, not "." or "..", no NUL (the length and UTF-8 are checked by <see cref="CopyText"/>).</summary>
-    private static bool IsKey(ReadOnlySpan<byte> key) =>
-        !key.IsEmpty && !key.SequenceEqual("."u8) && !key.SequenceEqual(".."u8) && !key.Contains((byte)0);
 
     /// <summary>An expiration as the rules take it: a number's own text, a string's text, or null for JSON null; false for any other kind.</summary>
     private static bool TryNumberText(ref Utf8JsonReader reader, out string? text)

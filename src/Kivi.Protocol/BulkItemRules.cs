@@ -38,7 +38,7 @@ public static class BulkItemRules
         item.ExpirationTtl is { ValueKind: not JsonValueKind.Null } ? null
         : NumberText(item.Expiration, "expiration") is { } text && long.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out long at) ? at : null;
 
-    private static byte[] DecodeBase64(string text)
+    internal static byte[] DecodeBase64(string text)
     {
         try
         {

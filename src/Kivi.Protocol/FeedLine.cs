@@ -118,7 +118,7 @@ public static class FeedLine
             else if (reader.ValueTextEquals("key"u8))
             {
                 reader.Read();
-                key = Utf8Text(ref reader);
+                key = JsonText.CopyUtf8(ref reader) ?? throw new InvalidDataException("A feed line's key is not text.");
             }
             else if (reader.ValueTextEquals("expiration"u8)) expiration = NextInt64(ref reader);
             else if (reader.ValueTextEquals("value"u8))
@@ -165,14 +165,6 @@ public static class FeedLine
         : reader.ValueTextEquals("expire"u8) ? ChangeKind.Expire
         : reader.ValueTextEquals("namespace_dropped"u8) ? ChangeKind.NamespaceDropped
         : throw new InvalidDataException($"Unknown change kind \"{reader.GetString()}\" in the feed.");
-
-    /// <summary>A string token's text as UTF-8 bytes, unescaped (text that is not valid UTF-8 makes the copy throw).</summary>
-    private static byte[] Utf8Text(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.String) throw new InvalidDataException("A feed line's key is not text.");
-        var text = new byte[reader.ValueSpan.Length];
-        return text[..reader.CopyString(text)];
-    }
 
     /// <summary>A heartbeat or a reset: the type, the head, and the store's lineage.</summary>
     private static FeedEvent ParseDocument(ReadOnlyMemory<byte> line)

@@ -29,6 +29,13 @@ public static class KeyName
         return bytes;
     }
 
+    /// <summary>
+    /// Whether well-formed UTF-8 bytes are a key <see cref="ToUtf8"/> accepts: the same rules, for a reader that has the
+    /// bytes already (keep the two together).
+    /// </summary>
+    public static bool IsKey(ReadOnlySpan<byte> utf8, KvLimits limits) =>
+        !utf8.IsEmpty && utf8.Length <= limits.MaxKeyBytes && !utf8.SequenceEqual("."u8) && !utf8.SequenceEqual(".."u8) && !utf8.Contains((byte)0);
+
     /// <summary>Decodes key bytes taken from a URL; invalid UTF-8 is refused, not replaced.</summary>
     public static string FromUtf8(ReadOnlySpan<byte> utf8)
     {

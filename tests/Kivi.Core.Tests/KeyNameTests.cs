@@ -8,6 +8,31 @@ public sealed class KeyNameTests
     public void A_key_is_stored_as_its_utf8_bytes() =>
         Assert.Equal("€/a"u8.ToArray(), KeyName.ToUtf8("€/a", KvLimits.WorkersKv));
 
+    [Theory]
+    [InlineData("a")]
+    [InlineData("€/a")]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("...")]
+    [InlineData("a\0b")]
+    public void The_rules_on_bytes_agree_with_the_rules_on_text(string key)
+    {
+        var limits = new KvLimits { MaxKeyBytes = 4 };
+        bool accepted;
+        try
+        {
+            KeyName.ToUtf8(key, limits);
+            accepted = true;
+        }
+        catch (KvException)
+        {
+            accepted = false;
+        }
+        Assert.Equal(accepted, KeyName.IsKey(System.Text.Encoding.UTF8.GetBytes(key), limits));
+        Assert.False(KeyName.IsKey(System.Text.Encoding.UTF8.GetBytes(key + "longer"), limits)); // past the limit
+    }
+
     [Fact]
     public void Invalid_utf8_bytes_are_refused_not_replaced()
     {
